@@ -1,0 +1,16 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
+  // Tests import the package entry points, as users do.
+  moduleNameMapper: {
+    "^@k1s0/scheduler-client$": "<rootDir>/src/index.ts",
+    "^@k1s0/scheduler-client/testing$": "<rootDir>/src/testing/index.ts",
+    "^(\\.{1,2}/.*)\\.js$": "$1",
+  },
+  collectCoverageFrom: ["src/**/*.ts"],
+  coverageThreshold: { global: { lines: 90, branches: 90 } },
+  coverageReporters: ["text-summary", "text"],
+};

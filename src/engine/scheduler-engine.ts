@@ -1,0 +1,377 @@
+import { randomUUID } from "node:crypto";
+import { SchedulerError } from "../errors/scheduler-error.js";
+import type { ExecutionResult, JobCompletedEvent, JobExecution } from "../types/execution.js";
+import type { JobFilter } from "../types/job.js";
+import { type JobSpec, type StoredJob, toJob } from "../types/job-spec.js";
+import { resolvePageSize, validateJobId, validateJobSpec } from "../validation/request-rules.js";
+import type { Alarm, Clock } from "./clock.js";
+import { ExecutionHistory, type ExecutionRecord, toJobExecution } from "./execution-history.js";
+import { type Executor, succeedAtOnce } from "./executor.js";
+import { applyOperation, type JobOperation } from "./job-lifecycle.js";
+import { type JobRecord, nextRecurringFire, type RunningExecution, toStoredJob } from "./job-record.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
+import { TimerQueue } from "./timer-queue.js";
+
+/** Options of a {@link SchedulerEngine}; every one has a stated default. */
+export interface SchedulerEngineOptions {
+  clock: Clock;
+  /** Runs executions. @default every execution succeeds at once */
+  executor?: Executor;
+  /** Executions kept per job; older ones are dropped. @default 100 */
+  executionHistoryLimit?: number;
+  /** Delay before the first retry of a failed attempt. @default 1000 */
+  retryInitialBackoffMs?: number;
+  /** Longest delay between retries; each retry doubles the delay up to this. @default 60000 */
+  retryMaxBackoffMs?: number;
+}
+
+/** One page of a listing. */
+export interface Page<T> {
+  items: T[];
+  /** Empty on the last page. */
+  nextPageToken: string;
+}
+
+/** A listener for finished executions. */
+export type JobCompletedListener = (event: JobCompletedEvent) => void;
+
+/**
+ * The scheduling engine shared by {@link InMemorySchedulerClient} and the test server: job
+ * store, status rules, one timer queue for every fire, retry and timeout, executions through the
+ * executor hook, and completion events. All times come from the injected clock.
+ */
+export class SchedulerEngine {
+  private readonly clock: Clock;
+  private readonly executor: Executor;
+  private readonly historyLimit: number;
+  private readonly backoffInitialMs: number;
+  private readonly backoffMaxMs: number;
+  private readonly jobs = new Map<string, JobRecord>();
+  /** Jobs in creation order; index = seq. */
+  private readonly bySeq: JobRecord[] = [];
+  private readonly timers = new TimerQueue();
+  private readonly listeners = new Set<JobCompletedListener>();
+  private alarm: Alarm | undefined;
+  private alarmAtMs: number | undefined;
+  private asyncExecutions = 0;
+  private closed = false;
+
+  constructor(options: SchedulerEngineOptions) {
+    this.clock = options.clock;
+    this.executor = options.executor ?? succeedAtOnce;
+    this.historyLimit = positiveInteger("executionHistoryLimit", options.executionHistoryLimit, 100);
+    this.backoffInitialMs = positiveInteger("retryInitialBackoffMs", options.retryInitialBackoffMs, 1_000);
+    this.backoffMaxMs = positiveInteger("retryMaxBackoffMs", options.retryMaxBackoffMs, 60_000);
+  }
+
+  /** The engine's current time. */
+  now(): number {
+    return this.clock.now();
+  }
+
+  /**
+   * Registers a job after validating `spec` against the engine's clock.
+   * @throws `INVALID_SCHEDULE`, `INVALID_ARGUMENT`
+   */
+  createJob(spec: JobSpec): StoredJob {
+    const nowMs = this.clock.now();
+    const valid = validateJobSpec(spec, nowMs);
+    const record: JobRecord = {
+      id: randomUUID(),
+      seq: this.bySeq.length,
+      spec: valid,
+      createdAtMs: nowMs,
+      history: new ExecutionHistory(this.historyLimit),
+      status: "pending",
+      nextRunAtMs: undefined,
+      timer: undefined,
+      nextAttempt: 1,
+      running: undefined,
+    };
+    this.jobs.set(record.id, record);
+    this.bySeq.push(record);
+    this.scheduleNext(record, nowMs);
+    return toStoredJob(record);
+  }
+
+  /** @throws `JOB_NOT_FOUND` */
+  getJob(jobId: string): StoredJob {
+    return toStoredJob(this.find(jobId));
+  }
+
+  /** Every job, oldest first (the in-memory client's `getAll`). */
+  allJobs(): StoredJob[] {
+    return this.bySeq.map(toStoredJob);
+  }
+
+  /** @throws `JOB_NOT_FOUND`, `INVALID_STATE` */
+  pauseJob(jobId: string): StoredJob {
+    return this.operate(jobId, "pause");
+  }
+
+  /** @throws `JOB_NOT_FOUND`, `INVALID_STATE` */
+  resumeJob(jobId: string): StoredJob {
+    return this.operate(jobId, "resume");
+  }
+
+  /** @throws `JOB_NOT_FOUND`, `INVALID_STATE` */
+  cancelJob(jobId: string): StoredJob {
+    return this.operate(jobId, "cancel");
+  }
+
+  /**
+   * One page of jobs matching `filter`, oldest first.
+   * @throws `INVALID_ARGUMENT` for a bad page size or token.
+   */
+  listJobs(filter: JobFilter, pageSize: number | undefined, pageToken: string): Page<StoredJob> {
+    const size = resolvePageSize(pageSize);
+    const scope = `jobs:${filter.status ?? ""}:${filter.namePrefix ?? ""}`;
+    const items: StoredJob[] = [];
+    let seq = decodePageToken(pageToken, scope) + 1;
+    for (; seq < this.bySeq.length && items.length < size; seq++) {
+      const r = this.bySeq[seq];
+      if (filter.status !== undefined && r.status !== filter.status) continue;
+      if (filter.namePrefix !== undefined && !r.spec.name.startsWith(filter.namePrefix)) continue;
+      items.push(toStoredJob(r));
+    }
+    const more = items.length === size && seq < this.bySeq.length;
+    return { items, nextPageToken: more ? encodePageToken(scope, seq - 1) : "" };
+  }
+
+  /**
+   * One page of a job's executions, oldest first.
+   * @throws `JOB_NOT_FOUND`, `INVALID_ARGUMENT`
+   */
+  listExecutions(jobId: string, pageSize: number | undefined, pageToken: string): Page<JobExecution> {
+    const record = this.find(jobId);
+    const size = resolvePageSize(pageSize);
+    const scope = `executions:${jobId}`;
+    const page = record.history.page(decodePageToken(pageToken, scope), size);
+    return {
+      items: page.items.map(toJobExecution),
+      nextPageToken: page.more ? encodePageToken(scope, page.lastSeq) : "",
+    };
+  }
+
+  /** Calls `listener` for every finished execution. @returns a function that unsubscribes. */
+  onJobCompleted(listener: JobCompletedListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Stops firing: drops every timer and aborts running executions. Reads keep working. */
+  close(): void {
+    this.closed = true;
+    this.alarm?.cancel();
+    this.alarm = undefined;
+    this.timers.clear();
+    for (const r of this.bySeq) r.running?.controller.abort(new Error("scheduler engine closed"));
+  }
+
+  private find(jobId: string): JobRecord {
+    const record = this.jobs.get(validateJobId(jobId));
+    if (record === undefined) {
+      throw new SchedulerError(`job ${jobId} not found`, "JOB_NOT_FOUND", { field: "jobId" });
+    }
+    return record;
+  }
+
+  private operate(jobId: string, operation: JobOperation): StoredJob {
+    const r = this.find(jobId);
+    const to = applyOperation(r.id, r.status, operation);
+    if (to === undefined) return toStoredJob(r);
+    this.timers.cancel(r.timer);
+    r.timer = undefined;
+    r.nextRunAtMs = undefined;
+    if (to === "cancelled") {
+      r.status = "cancelled";
+      r.running?.controller.abort(new Error(`job ${r.id} was cancelled`));
+    } else if (to === "paused") {
+      r.status = "paused";
+    } else if (r.running !== undefined) {
+      // Resumed while the execution it was paused during is still running.
+      r.status = "running";
+    } else {
+      this.resume(r);
+    }
+    return toStoredJob(r);
+  }
+
+  private resume(r: JobRecord): void {
+    const nowMs = this.clock.now();
+    r.status = "pending";
+    const s = r.spec.schedule;
+    if (s.type === "one_shot") {
+      // A one-shot's single fire (or an owed retry) is never skipped: it runs now if its time passed.
+      this.setTimer(r, Math.max(s.runAt.getTime(), nowMs));
+    } else if (r.nextAttempt > 1) {
+      this.setTimer(r, nowMs);
+    } else {
+      this.scheduleNext(r, nowMs);
+    }
+  }
+
+  /** Schedules the first fire after `afterMs` (the creation fire for a one-shot). */
+  private scheduleNext(r: JobRecord, afterMs: number): void {
+    const s = r.spec.schedule;
+    const at = s.type === "one_shot" ? Math.max(s.runAt.getTime(), afterMs) : nextRecurringFire(r, afterMs);
+    if (at === undefined) {
+      // A cron expression that has no further matches (e.g. a fixed year that has passed).
+      r.status = "completed";
+      r.nextRunAtMs = undefined;
+      return;
+    }
+    r.status = "pending";
+    this.setTimer(r, at);
+  }
+
+  private setTimer(r: JobRecord, atMs: number): void {
+    r.nextRunAtMs = atMs;
+    if (this.closed) return;
+    r.timer = this.timers.push(atMs, () => this.fire(r));
+    this.arm();
+  }
+
+  private arm(): void {
+    const head = this.timers.peek();
+    if (head === undefined || this.closed) return;
+    if (this.alarmAtMs !== undefined && this.alarmAtMs <= head.atMs) return;
+    this.alarm?.cancel();
+    this.alarmAtMs = head.atMs;
+    this.alarm = this.clock.setAlarm(head.atMs, () => this.onAlarm());
+  }
+
+  private onAlarm(): Promise<void> | undefined {
+    this.alarm = undefined;
+    this.alarmAtMs = undefined;
+    const nowMs = this.clock.now();
+    for (let due = this.timers.popDue(nowMs); due !== undefined; due = this.timers.popDue(nowMs)) {
+      due.run();
+    }
+    this.arm();
+    // Let executors that resolve without real I/O settle before a manual clock moves on.
+    return this.asyncExecutions > 0 ? new Promise((resolve) => setImmediate(resolve)) : undefined;
+  }
+
+  private fire(r: JobRecord): void {
+    const nowMs = this.clock.now();
+    r.timer = undefined;
+    r.nextRunAtMs = undefined;
+    r.status = "running";
+    const record: ExecutionRecord = {
+      id: randomUUID(),
+      jobId: r.id,
+      startedAtMs: nowMs,
+      attempt: r.nextAttempt,
+      finishedAtMs: undefined,
+      result: "running",
+      error: undefined,
+    };
+    r.history.add(record);
+    const controller = new AbortController();
+    const limitMs = r.spec.timeoutSecs * 1000;
+    const running: RunningExecution = {
+      record,
+      controller,
+      timeout: this.timers.push(nowMs + limitMs, () => {
+        const reason = `timed out after ${r.spec.timeoutSecs} s (timeoutSecs)`;
+        controller.abort(new DOMException(reason, "TimeoutError"));
+        this.finish(r, running, "timed_out", reason);
+      }),
+    };
+    r.running = running;
+    let outcome: void | Promise<void>;
+    try {
+      outcome = this.executor({ job: toJob(toStoredJob(r)), executionId: record.id, attempt: record.attempt, signal: controller.signal });
+    } catch (err) {
+      this.finish(r, running, "failed", errorText(err));
+      return;
+    }
+    if (outcome instanceof Promise) {
+      this.asyncExecutions++;
+      outcome.then(
+        () => this.finish(r, running, "succeeded", undefined),
+        (err: unknown) => this.finish(r, running, "failed", errorText(err)),
+      ).finally(() => this.asyncExecutions--);
+    } else {
+      this.finish(r, running, "succeeded", undefined);
+    }
+  }
+
+  private finish(r: JobRecord, running: RunningExecution, result: ExecutionResult, error: string | undefined): void {
+    const { record } = running;
+    if (record.result !== "running") return; // already finished by its timeout
+    const nowMs = this.clock.now();
+    record.result = result;
+    record.finishedAtMs = nowMs;
+    record.error = error;
+    this.timers.cancel(running.timeout);
+    r.running = undefined;
+    this.afterExecution(r, result !== "succeeded", nowMs);
+    this.emit({
+      jobId: r.id,
+      executionId: record.id,
+      completedAt: new Date(nowMs),
+      result,
+      jobName: r.spec.name,
+      attempt: record.attempt,
+      ...(error === undefined ? {} : { error }),
+    });
+  }
+
+  private afterExecution(r: JobRecord, failed: boolean, nowMs: number): void {
+    const attempt = r.nextAttempt;
+    const retry = failed && attempt <= r.spec.maxRetries;
+    r.nextAttempt = retry ? attempt + 1 : 1;
+    const oneShot = r.spec.schedule.type === "one_shot";
+    if (r.status === "cancelled") return;
+    if (r.status === "paused") {
+      // Nothing new fires while paused; a one-shot whose run is over still reaches its end state.
+      if (oneShot && !retry) r.status = failed ? "failed" : "completed";
+      return;
+    }
+    if (retry) {
+      r.status = "pending";
+      this.setTimer(r, nowMs + this.backoffMs(attempt));
+    } else if (oneShot) {
+      r.status = failed ? "failed" : "completed";
+    } else {
+      this.scheduleNext(r, nowMs);
+    }
+  }
+
+  /** Delay before the retry that follows failed attempt `attempt`: initial * 2^(attempt-1), capped. */
+  private backoffMs(attempt: number): number {
+    return Math.min(this.backoffInitialMs * 2 ** (attempt - 1), this.backoffMaxMs);
+  }
+
+  private emit(event: JobCompletedEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event);
+      } catch (err) {
+        // A listener's bug must not corrupt the engine's state; surface it on its own tick.
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
+  }
+}
+
+const MAX_ERROR_LENGTH = 4_096;
+
+function errorText(err: unknown): string {
+  const text = err instanceof Error ? err.message || err.name : String(err);
+  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new SchedulerError(`${name} must be a positive whole number, got ${String(value)}`, "INVALID_ARGUMENT", {
+      field: name,
+    });
+  }
+  return value;
+}

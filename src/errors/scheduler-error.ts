@@ -1,0 +1,65 @@
+/**
+ * Every error code a {@link SchedulerError} can carry.
+ *
+ * The first four are the design document's; `INVALID_ARGUMENT` and `INVALID_STATE` are additive.
+ *
+ * | code | meaning |
+ * | --- | --- |
+ * | `JOB_NOT_FOUND` | no job has the given id |
+ * | `INVALID_SCHEDULE` | the schedule is invalid (cron syntax, time zone, past one-shot, bad interval) |
+ * | `INVALID_ARGUMENT` | another request field is invalid (name, payload, retries, timeout, page size, id) |
+ * | `INVALID_STATE` | the operation is not allowed in the job's current status |
+ * | `TIMEOUT` | the call's deadline passed before the server answered |
+ * | `SERVER_ERROR` | anything else: the server failed, or could not be reached |
+ */
+export const SCHEDULER_ERROR_CODES = [
+  "JOB_NOT_FOUND",
+  "INVALID_SCHEDULE",
+  "SERVER_ERROR",
+  "TIMEOUT",
+  "INVALID_ARGUMENT",
+  "INVALID_STATE",
+] as const;
+
+/** One of {@link SCHEDULER_ERROR_CODES}. */
+export type SchedulerErrorCode = (typeof SCHEDULER_ERROR_CODES)[number];
+
+/** Extra, optional facts about a {@link SchedulerError}. */
+export interface SchedulerErrorOptions {
+  /** The underlying error (a `ConnectError`, a Node.js socket error, ...). */
+  cause?: unknown;
+  /** The request field at fault, as a dotted path such as `"schedule.expression"`. */
+  field?: string;
+}
+
+/**
+ * The only error type the clients throw for a failed operation.
+ *
+ * Branch on {@link SchedulerError.code}, never on the message text: the message is for people and
+ * may change. An aborted call does not throw a `SchedulerError`; it rejects with the
+ * `AbortSignal`'s `reason`, as `fetch` does.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.pauseJob(id);
+ * } catch (err) {
+ *   if (err instanceof SchedulerError && err.code === "JOB_NOT_FOUND") { ... }
+ * }
+ * ```
+ */
+export class SchedulerError extends Error {
+  override readonly name = "SchedulerError";
+  /** The request field at fault, when one field is (for example `"schedule.expression"`). */
+  readonly field: string | undefined;
+
+  constructor(
+    message: string,
+    /** What went wrong, machine-readably. */
+    readonly code: SchedulerErrorCode,
+    options: SchedulerErrorOptions = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.field = options.field;
+  }
+}

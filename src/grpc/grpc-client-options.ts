@@ -1,0 +1,32 @@
+import { invalid } from "../validation/invalid.js";
+import { resolvePageSize } from "../validation/request-rules.js";
+
+/** Options of {@link GrpcSchedulerClient}. */
+export interface GrpcSchedulerClientOptions {
+  /**
+   * Deadline of each call that does not set its own `timeoutMs`. A call past its deadline
+   * rejects with `TIMEOUT`.
+   * @default 10000
+   */
+  timeoutMs?: number;
+  /** Items per page for `listJobs`, `getExecutions` and the iterators, 1 to 1000. @default 100 */
+  pageSize?: number;
+}
+
+/** {@link GrpcSchedulerClientOptions} with every default applied. */
+export type ResolvedGrpcSchedulerClientOptions = Required<GrpcSchedulerClientOptions>;
+
+/** The default per-call deadline. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * Applies defaults and checks ranges in one place.
+ * @throws `INVALID_ARGUMENT` naming the option.
+ */
+export function resolveGrpcClientOptions(options: GrpcSchedulerClientOptions = {}): ResolvedGrpcSchedulerClientOptions {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  if (!(typeof timeoutMs === "number" && timeoutMs > 0 && Number.isFinite(timeoutMs))) {
+    throw invalid("INVALID_ARGUMENT", "options.timeoutMs", timeoutMs, "must be a positive, finite number of milliseconds");
+  }
+  return { timeoutMs, pageSize: resolvePageSize(options.pageSize) };
+}

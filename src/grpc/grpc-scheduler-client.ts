@@ -1,0 +1,137 @@
+import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
+import { SchedulerError } from "../errors/scheduler-error.js";
+import { checkCallOptions } from "../internal/call-options.js";
+import { collect, paginate } from "../internal/paginate.js";
+import { toSchedulerError } from "../mapping/error-mapping.js";
+import { createSchedulerRpc, type RpcOptions, type SchedulerRpc } from "../mapping/scheduler-rpc.js";
+import type { SchedulerClient } from "../scheduler-client.js";
+import type { CallOptions, ListOptions } from "../types/call-options.js";
+import type { JobExecution } from "../types/execution.js";
+import type { Job, JobFilter, JobRequest } from "../types/job.js";
+import { resolvePageSize, toJobSpec, validateFilter, validateJobId } from "../validation/request-rules.js";
+import {
+  type GrpcSchedulerClientOptions,
+  type ResolvedGrpcSchedulerClientOptions,
+  resolveGrpcClientOptions,
+} from "./grpc-client-options.js";
+import { normalizeServerUrl } from "./server-url.js";
+
+/**
+ * A {@link SchedulerClient} for a scheduler server, over gRPC on HTTP/2 (Connect's gRPC
+ * transport). Requests are validated before any network I/O; every failure is a
+ * `SchedulerError`. Call {@link GrpcSchedulerClient.close} when done so the HTTP/2 connection is
+ * released.
+ *
+ * @example
+ * ```ts
+ * const client = new GrpcSchedulerClient("http://scheduler-server:8080");
+ * const job = await client.createJob({ name: "daily-report", schedule: { type: "cron", expression: "0 2 * * *" }, payload: {} });
+ * await client.close();
+ * ```
+ */
+export class GrpcSchedulerClient implements SchedulerClient {
+  private readonly options: ResolvedGrpcSchedulerClientOptions;
+  private readonly sessions: Http2SessionManager;
+  private readonly rpc: SchedulerRpc;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private closed = false;
+
+  /**
+   * @param serverUrl `http://host:port`, `https://host:port`, or a bare `host:port` (plaintext).
+   * @throws `INVALID_ARGUMENT` for a malformed URL or option.
+   */
+  constructor(serverUrl: string, options?: GrpcSchedulerClientOptions) {
+    const baseUrl = normalizeServerUrl(serverUrl);
+    this.options = resolveGrpcClientOptions(options);
+    this.sessions = new Http2SessionManager(baseUrl);
+    this.rpc = createSchedulerRpc(createGrpcTransport({ baseUrl, sessionManager: this.sessions }));
+  }
+
+  async createJob(req: JobRequest, options?: CallOptions): Promise<Job> {
+    const spec = toJobSpec(req, Date.now());
+    return this.call(options, (o) => this.rpc.createJob(spec, o));
+  }
+
+  async cancelJob(jobId: string, options?: CallOptions): Promise<void> {
+    const id = validateJobId(jobId);
+    await this.call(options, (o) => this.rpc.cancelJob(id, o));
+  }
+
+  async pauseJob(jobId: string, options?: CallOptions): Promise<void> {
+    const id = validateJobId(jobId);
+    await this.call(options, (o) => this.rpc.pauseJob(id, o));
+  }
+
+  async resumeJob(jobId: string, options?: CallOptions): Promise<void> {
+    const id = validateJobId(jobId);
+    await this.call(options, (o) => this.rpc.resumeJob(id, o));
+  }
+
+  async getJob(jobId: string, options?: CallOptions): Promise<Job> {
+    const id = validateJobId(jobId);
+    return this.call(options, (o) => this.rpc.getJob(id, o));
+  }
+
+  async listJobs(filter?: JobFilter, options?: ListOptions): Promise<Job[]> {
+    return collect(this.iterateJobs(filter, withDeadline(options, this.options.timeoutMs)));
+  }
+
+  async getExecutions(jobId: string, options?: ListOptions): Promise<JobExecution[]> {
+    return collect(this.iterateExecutions(jobId, withDeadline(options, this.options.timeoutMs)));
+  }
+
+  async *iterateJobs(filter?: JobFilter, options?: ListOptions): AsyncGenerator<Job, void> {
+    const valid = validateFilter(filter);
+    const pageSize = resolvePageSize(options?.pageSize ?? this.options.pageSize);
+    yield* paginate((token) => this.call(options, (o) => this.rpc.listJobs(valid, pageSize, token, o)));
+  }
+
+  async *iterateExecutions(jobId: string, options?: ListOptions): AsyncGenerator<JobExecution, void> {
+    const id = validateJobId(jobId);
+    const pageSize = resolvePageSize(options?.pageSize ?? this.options.pageSize);
+    yield* paginate((token) => this.call(options, (o) => this.rpc.listExecutions(id, pageSize, token, o)));
+  }
+
+  /**
+   * Waits for calls in flight to settle, then closes the HTTP/2 connection. Later calls reject
+   * with `INVALID_STATE`. Calling it again is a no-op.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.inFlight]);
+    this.sessions.abort();
+  }
+
+  private call<T>(options: CallOptions | undefined, send: (o: RpcOptions) => Promise<T>): Promise<T> {
+    const checked = checkCallOptions(options);
+    if (this.closed) throw new SchedulerError("the client is closed", "INVALID_STATE");
+    const { signal } = checked;
+    const timeoutMs = remainingMs(checked) ?? this.options.timeoutMs;
+    const pending = send({ timeoutMs, ...(signal === undefined ? {} : { signal }) }).catch((err: unknown) => {
+      if (signal?.aborted) throw signal.reason;
+      throw toSchedulerError(err);
+    });
+    this.inFlight.add(pending);
+    const forget = (): void => void this.inFlight.delete(pending);
+    pending.then(forget, forget);
+    return pending;
+  }
+}
+
+interface DeadlineOptions extends ListOptions {
+  deadlineMs?: number;
+}
+
+/** For the array listings: one deadline for all their pages. */
+function withDeadline(options: ListOptions | undefined, defaultTimeoutMs: number): DeadlineOptions {
+  const checked = checkCallOptions(options);
+  return { ...checked, deadlineMs: Date.now() + (checked.timeoutMs ?? defaultTimeoutMs) };
+}
+
+/** The time left before a listing's deadline, or the call's own timeout. */
+function remainingMs(options: DeadlineOptions): number | undefined {
+  if (options.deadlineMs === undefined) return options.timeoutMs;
+  const left = options.deadlineMs - Date.now();
+  if (left <= 0) throw new SchedulerError("the listing's deadline passed between pages", "TIMEOUT");
+  return left;
+}

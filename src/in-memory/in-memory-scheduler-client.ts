@@ -1,0 +1,138 @@
+import { type Clock, type ClockOption, ManualClock, resolveClock } from "../engine/clock.js";
+import type { Executor } from "../engine/executor.js";
+import { type JobCompletedListener, SchedulerEngine } from "../engine/scheduler-engine.js";
+import { SchedulerError } from "../errors/scheduler-error.js";
+import { checkCallOptions } from "../internal/call-options.js";
+import { collect, paginate } from "../internal/paginate.js";
+import type { SchedulerClient } from "../scheduler-client.js";
+import type { CallOptions, ListOptions } from "../types/call-options.js";
+import type { JobExecution } from "../types/execution.js";
+import type { Job, JobFilter, JobRequest } from "../types/job.js";
+import { toJob } from "../types/job-spec.js";
+import { toJobSpec, validateFilter } from "../validation/request-rules.js";
+
+/** Options of {@link InMemorySchedulerClient} (the test server takes the same scheduling options). */
+export interface InMemorySchedulerClientOptions {
+  /**
+   * `"system"` (real time), `"manual"` (time stands still until `advanceTime`), or your own clock.
+   * @default "system"
+   */
+  clock?: ClockOption;
+  /** Start of a `"manual"` clock. @default the current time */
+  startTime?: Date;
+  /** Runs each execution. @default every execution succeeds at once */
+  executor?: Executor;
+  /** Executions kept per job. @default 100 */
+  executionHistoryLimit?: number;
+  /** Delay before the first retry; doubles per retry. @default 1000 */
+  retryInitialBackoffMs?: number;
+  /** Longest delay between retries. @default 60000 */
+  retryMaxBackoffMs?: number;
+}
+
+/**
+ * A faithful in-process {@link SchedulerClient} for tests: the same engine, validation, status
+ * rules and errors as the test server, without a network. With `{ clock: "manual" }` time moves
+ * only when you call {@link InMemorySchedulerClient.advanceTime}.
+ *
+ * @example
+ * ```ts
+ * const client = new InMemorySchedulerClient({ clock: "manual" });
+ * const job = await client.createJob({ name: "tick", schedule: { type: "interval", intervalMs: 1000 }, payload: null });
+ * await client.advanceTime(3000);
+ * (await client.getExecutions(job.id)).length; // 3
+ * ```
+ */
+export class InMemorySchedulerClient implements SchedulerClient {
+  private readonly engine: SchedulerEngine;
+  private readonly clock: Clock;
+
+  constructor(options: InMemorySchedulerClientOptions = {}) {
+    this.clock = resolveClock(options.clock, options.startTime);
+    this.engine = new SchedulerEngine({ ...options, clock: this.clock });
+  }
+
+  async createJob(req: JobRequest, options?: CallOptions): Promise<Job> {
+    checkCallOptions(options);
+    return toJob(this.engine.createJob(toJobSpec(req, this.engine.now())));
+  }
+
+  async cancelJob(jobId: string, options?: CallOptions): Promise<void> {
+    checkCallOptions(options);
+    this.engine.cancelJob(jobId);
+  }
+
+  async pauseJob(jobId: string, options?: CallOptions): Promise<void> {
+    checkCallOptions(options);
+    this.engine.pauseJob(jobId);
+  }
+
+  async resumeJob(jobId: string, options?: CallOptions): Promise<void> {
+    checkCallOptions(options);
+    this.engine.resumeJob(jobId);
+  }
+
+  async getJob(jobId: string, options?: CallOptions): Promise<Job> {
+    checkCallOptions(options);
+    return toJob(this.engine.getJob(jobId));
+  }
+
+  async listJobs(filter?: JobFilter, options?: ListOptions): Promise<Job[]> {
+    return collect(this.iterateJobs(filter, options));
+  }
+
+  async getExecutions(jobId: string, options?: ListOptions): Promise<JobExecution[]> {
+    return collect(this.iterateExecutions(jobId, options));
+  }
+
+  async *iterateJobs(filter?: JobFilter, options?: ListOptions): AsyncGenerator<Job, void> {
+    const valid = validateFilter(filter);
+    yield* paginate(async (token) => {
+      checkCallOptions(options);
+      const page = this.engine.listJobs(valid, options?.pageSize, token);
+      return { items: page.items.map(toJob), nextPageToken: page.nextPageToken };
+    });
+  }
+
+  async *iterateExecutions(jobId: string, options?: ListOptions): AsyncGenerator<JobExecution, void> {
+    yield* paginate(async (token) => {
+      checkCallOptions(options);
+      return this.engine.listExecutions(jobId, options?.pageSize, token);
+    });
+  }
+
+  /** Every job, oldest first (a test helper outside {@link SchedulerClient}, as in the design). */
+  getAll(): Job[] {
+    return this.engine.allJobs().map(toJob);
+  }
+
+  /**
+   * Calls `listener` for each finished execution, in process. Exceptions the listener throws
+   * are re-thrown on their own tick, so they fail the test instead of vanishing.
+   * @returns a function that unsubscribes.
+   */
+  onJobCompleted(listener: JobCompletedListener): () => void {
+    return this.engine.onJobCompleted(listener);
+  }
+
+  /**
+   * Moves the manual clock forward, running every fire, retry and timeout due on the way.
+   * @throws `INVALID_STATE` unless the client was built with `{ clock: "manual" }`.
+   */
+  advanceTime(ms: number): Promise<void> {
+    if (!(this.clock instanceof ManualClock)) {
+      return Promise.reject(new SchedulerError('advanceTime needs a client built with { clock: "manual" }', "INVALID_STATE"));
+    }
+    return this.clock.advanceTime(ms);
+  }
+
+  /** The client's current time (simulated with a manual clock). */
+  now(): Date {
+    return new Date(this.clock.now());
+  }
+
+  /** Stops all timers and aborts running executions. Reads keep working. */
+  close(): void {
+    this.engine.close();
+  }
+}

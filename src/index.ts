@@ -1,0 +1,26 @@
+/**
+ * `@k1s0/scheduler-client`: register cron, one-shot and interval jobs with the k1s0 scheduler,
+ * control them, and read their executions.
+ * @packageDocumentation
+ */
+export type { SchedulerClient } from "./scheduler-client.js";
+export { GrpcSchedulerClient } from "./grpc/grpc-scheduler-client.js";
+export type { GrpcSchedulerClientOptions } from "./grpc/grpc-client-options.js";
+export { DEFAULT_TIMEOUT_MS } from "./grpc/grpc-client-options.js";
+export { InMemorySchedulerClient } from "./in-memory/in-memory-scheduler-client.js";
+export type { InMemorySchedulerClientOptions } from "./in-memory/in-memory-scheduler-client.js";
+export { SchedulerError, SCHEDULER_ERROR_CODES } from "./errors/scheduler-error.js";
+export type { SchedulerErrorCode, SchedulerErrorOptions } from "./errors/scheduler-error.js";
+export { JOB_STATUSES } from "./types/job.js";
+export type { Job, JobFilter, JobRequest, JobStatus } from "./types/job.js";
+export type { Schedule, ScheduleType } from "./types/schedule.js";
+export { EXECUTION_RESULTS } from "./types/execution.js";
+export type { ExecutionResult, JobCompletedEvent, JobExecution } from "./types/execution.js";
+export type { CallOptions, ListOptions } from "./types/call-options.js";
+export type { ExecutionContext, Executor } from "./engine/executor.js";
+export type { JobCompletedListener } from "./engine/scheduler-engine.js";
+export type { Clock, ClockOption, Alarm } from "./engine/clock.js";
+export { ManualClock, SystemClock } from "./engine/clock.js";
+export { TRANSITION_RULES } from "./engine/job-lifecycle.js";
+export type { JobOperation, TransitionRule } from "./engine/job-lifecycle.js";
+export { LIMITS, DEFAULTS } from "./validation/limits.js";

@@ -1,0 +1,22 @@
+/** One page, as both clients fetch them. */
+export interface PageResult<T> {
+  items: T[];
+  nextPageToken: string;
+}
+
+/** Yields every item of every page, fetching a page only when the previous one is consumed. */
+export async function* paginate<T>(fetchPage: (pageToken: string) => Promise<PageResult<T>>): AsyncGenerator<T, void> {
+  let token = "";
+  do {
+    const page = await fetchPage(token);
+    yield* page.items;
+    token = page.nextPageToken;
+  } while (token !== "");
+}
+
+/** Drains an async iterable into an array. */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}

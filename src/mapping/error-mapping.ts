@@ -1,0 +1,67 @@
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { ErrorDetailSchema, ErrorReason } from "../../gen/k1s0/system/scheduler/v1/errors_pb.js";
+import { SchedulerError, type SchedulerErrorCode } from "../errors/scheduler-error.js";
+
+type DomainReason = Exclude<SchedulerErrorCode, "SERVER_ERROR" | "TIMEOUT">;
+
+const REASONS: Record<DomainReason, { reason: ErrorReason; status: Code }> = {
+  JOB_NOT_FOUND: { reason: ErrorReason.JOB_NOT_FOUND, status: Code.NotFound },
+  INVALID_SCHEDULE: { reason: ErrorReason.INVALID_SCHEDULE, status: Code.InvalidArgument },
+  INVALID_ARGUMENT: { reason: ErrorReason.INVALID_ARGUMENT, status: Code.InvalidArgument },
+  INVALID_STATE: { reason: ErrorReason.INVALID_STATE, status: Code.FailedPrecondition },
+};
+
+const CODE_OF_REASON = new Map<ErrorReason, SchedulerErrorCode>(
+  (Object.entries(REASONS) as [DomainReason, { reason: ErrorReason }][]).map(([code, { reason }]) => [reason, code]),
+);
+
+// Used only when an error carries no ErrorDetail (a proxy, another server implementation).
+const CODE_OF_STATUS = new Map<Code, SchedulerErrorCode>([
+  [Code.NotFound, "JOB_NOT_FOUND"],
+  [Code.InvalidArgument, "INVALID_ARGUMENT"],
+  [Code.FailedPrecondition, "INVALID_STATE"],
+  [Code.DeadlineExceeded, "TIMEOUT"],
+]);
+
+/**
+ * The one translation point from anything a Connect call throws (`ConnectError`s from the
+ * server, Node.js socket errors wrapped by the transport) to a {@link SchedulerError}. The
+ * domain code comes from the structured `ErrorDetail` the server attaches, else from the gRPC
+ * status; never from message text. The original error is kept as `cause`.
+ */
+export function toSchedulerError(err: unknown): SchedulerError {
+  if (err instanceof SchedulerError) return err;
+  const connectError = ConnectError.from(err);
+  const detail = connectError.findDetails(ErrorDetailSchema)[0];
+  const fromDetail = detail === undefined ? undefined : CODE_OF_REASON.get(detail.reason);
+  const code = fromDetail ?? CODE_OF_STATUS.get(connectError.code) ?? "SERVER_ERROR";
+  const message = fromDetail === undefined ? connectError.message : connectError.rawMessage;
+  return new SchedulerError(message, code, {
+    cause: err,
+    ...(detail === undefined || detail.field === "" ? {} : { field: detail.field }),
+  });
+}
+
+/**
+ * Server side: a `SchedulerError` becomes a `ConnectError` with the matching gRPC status and an
+ * `ErrorDetail`; anything else becomes `INTERNAL` without its message, so no internals leak.
+ */
+export function toConnectError(err: unknown): ConnectError {
+  if (err instanceof ConnectError) return err;
+  if (!(err instanceof SchedulerError)) return new ConnectError("internal error", Code.Internal, undefined, undefined, err);
+  if (err.code === "TIMEOUT") return new ConnectError(err.message, Code.DeadlineExceeded);
+  if (err.code === "SERVER_ERROR") return new ConnectError(err.message, Code.Internal);
+  const { reason, status } = REASONS[err.code];
+  return new ConnectError(err.message, status, undefined, [
+    { desc: ErrorDetailSchema, value: { reason, field: err.field ?? "" } },
+  ]);
+}
+
+/** A server interceptor that applies {@link toConnectError} to every handler's failure. */
+export const translateErrors: Interceptor = (next) => async (req) => {
+  try {
+    return await next(req);
+  } catch (err) {
+    throw toConnectError(err);
+  }
+};

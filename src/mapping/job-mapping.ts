@@ -1,0 +1,126 @@
+import { create } from "@bufbuild/protobuf";
+import { durationFromMs, durationMs, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import {
+  type Job as JobPb,
+  JobSchema,
+  type Schedule as SchedulePb,
+  ScheduleSchema,
+} from "../../gen/k1s0/system/scheduler/v1/job_pb.js";
+import {
+  type CreateJobRequest as CreateJobRequestPb,
+  CreateJobRequestSchema,
+} from "../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
+import { SchedulerError } from "../errors/scheduler-error.js";
+import type { Job } from "../types/job.js";
+import type { JobSpec, StoredJob } from "../types/job-spec.js";
+import type { Schedule } from "../types/schedule.js";
+import { DEFAULTS } from "../validation/limits.js";
+import { jobStatusConverter } from "./enum-converters.js";
+
+/** Domain schedule -> wire. */
+export function scheduleToProto(s: Schedule): SchedulePb {
+  switch (s.type) {
+    case "cron":
+      return create(ScheduleSchema, {
+        kind: { case: "cron", value: { expression: s.expression, timezone: s.timezone ?? "" } },
+      });
+    case "one_shot":
+      return create(ScheduleSchema, {
+        kind: { case: "oneShot", value: { runAt: timestampFromMs(s.runAt.getTime()) } },
+      });
+    case "interval":
+      return create(ScheduleSchema, {
+        kind: { case: "interval", value: { interval: durationFromMs(s.intervalMs) } },
+      });
+  }
+}
+
+/**
+ * Wire schedule -> domain. Structural faults (no kind, missing time, sub-millisecond interval)
+ * are `INVALID_SCHEDULE`; range rules are left to validation.
+ */
+export function scheduleFromProto(s: SchedulePb | undefined): Schedule {
+  const kind = s?.kind;
+  switch (kind?.case) {
+    case "cron":
+      return kind.value.timezone === ""
+        ? { type: "cron", expression: kind.value.expression }
+        : { type: "cron", expression: kind.value.expression, timezone: kind.value.timezone };
+    case "oneShot":
+      if (kind.value.runAt === undefined) throw badSchedule("schedule.runAt", "is required");
+      return { type: "one_shot", runAt: new Date(timestampMs(kind.value.runAt)) };
+    case "interval": {
+      const d = kind.value.interval;
+      if (d === undefined) throw badSchedule("schedule.intervalMs", "is required");
+      if (d.nanos % 1_000_000 !== 0) throw badSchedule("schedule.intervalMs", "must be a whole number of milliseconds");
+      return { type: "interval", intervalMs: durationMs(d) };
+    }
+    default:
+      throw badSchedule("schedule", "must set one of cron, one_shot or interval");
+  }
+}
+
+function badSchedule(field: string, rule: string): SchedulerError {
+  return new SchedulerError(`${field} ${rule}`, "INVALID_SCHEDULE", { field });
+}
+
+/** Stored job -> wire; the payload text goes out exactly as stored. */
+export function jobToProto(job: StoredJob): JobPb {
+  return create(JobSchema, {
+    id: job.id,
+    name: job.name,
+    schedule: scheduleToProto(job.schedule),
+    status: jobStatusConverter.toProto(job.status),
+    payloadJson: job.payloadJson,
+    maxRetries: job.maxRetries,
+    timeoutSecs: job.timeoutSecs,
+    createdAt: timestampFromMs(job.createdAt.getTime()),
+    ...(job.nextRunAt === undefined ? {} : { nextRunAt: timestampFromMs(job.nextRunAt.getTime()) }),
+  });
+}
+
+/** Wire job -> domain. @throws `SERVER_ERROR` when the server sent a malformed job. */
+export function jobFromProto(pb: JobPb | undefined): Job {
+  if (pb === undefined) throw new SchedulerError("the server sent a response without a job", "SERVER_ERROR");
+  let payload: unknown;
+  try {
+    payload = JSON.parse(pb.payloadJson);
+  } catch (err) {
+    throw new SchedulerError(`the server sent job ${pb.id} with a payload that is not JSON`, "SERVER_ERROR", {
+      cause: err,
+    });
+  }
+  return {
+    id: pb.id,
+    name: pb.name,
+    schedule: scheduleFromProto(pb.schedule),
+    status: jobStatusConverter.fromProto(pb.status),
+    payload,
+    maxRetries: pb.maxRetries,
+    timeoutSecs: pb.timeoutSecs,
+    createdAt: new Date(pb.createdAt === undefined ? 0 : timestampMs(pb.createdAt)),
+    ...(pb.nextRunAt === undefined ? {} : { nextRunAt: new Date(timestampMs(pb.nextRunAt)) }),
+  };
+}
+
+/** Validated spec -> CreateJobRequest. */
+export function jobSpecToProto(spec: JobSpec): CreateJobRequestPb {
+  return create(CreateJobRequestSchema, {
+    name: spec.name,
+    schedule: scheduleToProto(spec.schedule),
+    payloadJson: spec.payloadJson,
+    maxRetries: spec.maxRetries,
+    timeoutSecs: spec.timeoutSecs,
+  });
+}
+
+/** CreateJobRequest -> spec, with the contract's defaults for unset optional fields. Not yet validated. */
+export function jobSpecFromProto(pb: CreateJobRequestPb): JobSpec {
+  return {
+    name: pb.name,
+    schedule: scheduleFromProto(pb.schedule),
+    payloadJson: pb.payloadJson,
+    maxRetries: pb.maxRetries ?? DEFAULTS.maxRetries,
+    timeoutSecs: pb.timeoutSecs ?? DEFAULTS.timeoutSecs,
+  };
+}

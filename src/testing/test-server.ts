@@ -1,0 +1,101 @@
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { type Clock, ManualClock, resolveClock } from "../engine/clock.js";
+import { type JobCompletedListener, SchedulerEngine } from "../engine/scheduler-engine.js";
+import { SchedulerError } from "../errors/scheduler-error.js";
+import type { InMemorySchedulerClientOptions } from "../in-memory/in-memory-scheduler-client.js";
+import { translateErrors } from "../mapping/error-mapping.js";
+import { schedulerRoutes } from "../mapping/scheduler-routes.js";
+
+/** Options of {@link createTestServer}: the in-memory client's scheduling options, plus where to listen. */
+export interface TestServerOptions extends InMemorySchedulerClientOptions {
+  /** Port to listen on; 0 picks a free one. @default 0 */
+  port?: number;
+  /** Address to listen on. @default "127.0.0.1" */
+  host?: string;
+  /** How long `close()` waits for open calls before it resets connections. @default 5000 */
+  closeGraceMs?: number;
+}
+
+/** A running scheduler server. */
+export interface TestServer {
+  /** Base URL for `new GrpcSchedulerClient(url)`, e.g. `http://127.0.0.1:40123`. */
+  readonly url: string;
+  readonly port: number;
+  /**
+   * Moves a manual clock forward, running everything due.
+   * @throws `INVALID_STATE` unless the server was created with `{ clock: "manual" }`.
+   */
+  advanceTime(ms: number): Promise<void>;
+  /** The server's current time (simulated with a manual clock). */
+  now(): Date;
+  /** Calls `listener` for every finished execution. @returns a function that unsubscribes. */
+  onJobCompleted(listener: JobCompletedListener): () => void;
+  /** Stops scheduling, stops accepting connections, lets open calls finish (then resets), and resolves when closed. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a real scheduler server: Connect's gRPC (and Connect, gRPC-Web) protocol on
+ * `node:http2` cleartext, backed by the same engine as {@link InMemorySchedulerClient}. Any
+ * gRPC client can talk to it (the tests use `buf curl` too).
+ *
+ * @example
+ * ```ts
+ * const server = await createTestServer({ clock: "manual" });
+ * const client = new GrpcSchedulerClient(server.url);
+ * // ...
+ * await client.close();
+ * await server.close();
+ * ```
+ */
+export async function createTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  const { port = 0, host = "127.0.0.1", closeGraceMs = 5_000, ...scheduling } = options;
+  const clock: Clock = resolveClock(scheduling.clock, scheduling.startTime);
+  const engine = new SchedulerEngine({ ...scheduling, clock });
+  const server = http2.createServer(
+    connectNodeAdapter({ routes: schedulerRoutes(engine), interceptors: [translateErrors] }),
+  );
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    port: address.port,
+    advanceTime(ms) {
+      if (!(clock instanceof ManualClock)) {
+        return Promise.reject(new SchedulerError('advanceTime needs a server created with { clock: "manual" }', "INVALID_STATE"));
+      }
+      return clock.advanceTime(ms);
+    },
+    now: () => new Date(clock.now()),
+    onJobCompleted: (listener) => engine.onJobCompleted(listener),
+    close() {
+      closing ??= new Promise<void>((resolve) => {
+        engine.close();
+        server.close(() => resolve());
+        // GOAWAY: clients finish their open streams and open no new ones here.
+        for (const session of sessions) session.close();
+        const force = setTimeout(() => {
+          for (const session of sessions) session.destroy();
+        }, closeGraceMs);
+        force.unref();
+      });
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,43 @@
+/** The outcome of one execution attempt. */
+export type ExecutionResult = "running" | "succeeded" | "failed" | "timed_out";
+
+/** Every {@link ExecutionResult}, in the order of the contract's enum. */
+export const EXECUTION_RESULTS = [
+  "running",
+  "succeeded",
+  "failed",
+  "timed_out",
+] as const satisfies readonly ExecutionResult[];
+
+/** One attempt at running a job. Every retry is an execution of its own. */
+export interface JobExecution {
+  id: string;
+  jobId: string;
+  startedAt: Date;
+  /** Absent while `result` is `"running"`. */
+  finishedAt?: Date;
+  result: ExecutionResult;
+  /** Why the attempt failed or timed out. */
+  error?: string;
+  /** 1 for the first attempt of a fire, 2 for its first retry, and so on. (Additive.) */
+  attempt: number;
+}
+
+/**
+ * Published when an execution finishes, whatever its result (Kafka topic
+ * `k1s0.system.scheduler.job_completed.v1`). Delivery is at least once: deduplicate by
+ * `executionId`.
+ */
+export interface JobCompletedEvent {
+  jobId: string;
+  executionId: string;
+  completedAt: Date;
+  /** `"succeeded"`, `"failed"` or `"timed_out"`. */
+  result: ExecutionResult;
+  /** The job's name. (Additive.) */
+  jobName: string;
+  /** Attempt number of the execution. (Additive.) */
+  attempt: number;
+  /** Why the execution failed or timed out. (Additive.) */
+  error?: string;
+}

@@ -1,0 +1,27 @@
+import type { Job } from "./job.js";
+import type { Schedule } from "./schedule.js";
+
+/**
+ * A validated, normalized job request: defaults resolved and the payload encoded as JSON text.
+ * This is what travels on the wire and what the engine stores. Internal.
+ */
+export interface JobSpec {
+  name: string;
+  schedule: Schedule;
+  payloadJson: string;
+  maxRetries: number;
+  timeoutSecs: number;
+}
+
+/**
+ * A job as stored and sent on the wire: the payload kept as the exact JSON text it was created
+ * with, so a server never rewrites what another language's client sent (big integers, key
+ * order). Clients turn it into a {@link Job} with {@link toJob}. Internal.
+ */
+export type StoredJob = Omit<Job, "payload"> & { payloadJson: string };
+
+/** The caller-facing job: the stored one with its payload parsed (a fresh copy each time). */
+export function toJob(stored: StoredJob): Job {
+  const { payloadJson, ...rest } = stored;
+  return { ...rest, payload: JSON.parse(payloadJson) };
+}

@@ -1,0 +1,57 @@
+import type { Schedule } from "./schedule.js";
+
+/** The lifecycle state of a job. See the README's status table for every transition. */
+export type JobStatus = "pending" | "running" | "completed" | "failed" | "paused" | "cancelled";
+
+/** Every {@link JobStatus}, in the order of the contract's enum. */
+export const JOB_STATUSES = [
+  "pending",
+  "running",
+  "completed",
+  "failed",
+  "paused",
+  "cancelled",
+] as const satisfies readonly JobStatus[];
+
+/** What to register. */
+export interface JobRequest {
+  /** 1 to 200 characters, not only white space. Names need not be unique. */
+  name: string;
+  /** When the job fires. */
+  schedule: Schedule;
+  /**
+   * Any JSON value (object, array, string, finite number, boolean or null), at most 1 MiB as
+   * JSON text. It comes back exactly as given. `undefined`, functions, symbols, BigInts,
+   * non-finite numbers, cycles and non-plain objects (`Date`, `Map`, class instances) are
+   * rejected with `INVALID_ARGUMENT` rather than silently changed.
+   */
+  payload: unknown;
+  /** Retries after a failed or timed-out attempt, 0 to 100. @default 0 */
+  maxRetries?: number;
+  /** How long one execution may run, in seconds, 1 to 86400. @default 60 */
+  timeoutSecs?: number;
+}
+
+/** A registered job, as the scheduler holds it. */
+export interface Job {
+  /** Server-assigned id. */
+  id: string;
+  name: string;
+  schedule: Schedule;
+  status: JobStatus;
+  /** The payload as registered (a fresh copy on every read). */
+  payload: unknown;
+  maxRetries: number;
+  timeoutSecs: number;
+  createdAt: Date;
+  /** The next fire (or pending retry); absent while running, paused and in terminal states. */
+  nextRunAt?: Date;
+}
+
+/** Narrows a job listing. Every field is optional; an empty filter matches every job. */
+export interface JobFilter {
+  /** Only jobs in this status. */
+  status?: JobStatus;
+  /** Only jobs whose name starts with this prefix (case-sensitive). */
+  namePrefix?: string;
+}

@@ -1,0 +1,105 @@
+import { ManualClock } from "@k1s0/scheduler-client";
+import { decodePageToken, encodePageToken } from "../../src/engine/page-token.js";
+import { SchedulerEngine } from "../../src/engine/scheduler-engine.js";
+import type { JobSpec } from "../../src/types/job-spec.js";
+
+const spec = (intervalMs: number): JobSpec => ({
+  name: "e",
+  schedule: { type: "interval", intervalMs },
+  payloadJson: "{}",
+  maxRetries: 0,
+  timeoutSecs: 60,
+});
+
+describe("SchedulerEngine", () => {
+  it("rejects bad options naming the option", () => {
+    const clock = new ManualClock(0);
+    for (const [name, value] of [["executionHistoryLimit", 0], ["retryInitialBackoffMs", -1], ["retryMaxBackoffMs", 1.5]] as const) {
+      expect(() => new SchedulerEngine({ clock, [name]: value })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", field: name }));
+    }
+  });
+
+  it("caps the retry backoff at retryMaxBackoffMs", async () => {
+    const clock = new ManualClock(0);
+    const engine = new SchedulerEngine({
+      clock,
+      retryInitialBackoffMs: 100,
+      retryMaxBackoffMs: 250,
+      executor: () => {
+        throw new Error("x");
+      },
+    });
+    const job = engine.createJob({ ...spec(1_000_000), maxRetries: 4 });
+    await clock.advanceTime(1_000_000 + 100 + 200 + 250 + 250);
+    const starts = engine.listExecutions(job.id, 10, "").items.map((e) => e.startedAt.getTime() - 1_000_000);
+    expect(starts).toEqual([0, 100, 300, 550, 800]);
+  });
+
+  it("holds 100,000 jobs on one alarm and fires each exactly once", async () => {
+    const clock = new ManualClock(0);
+    let alarms = 0;
+    const counting = {
+      now: () => clock.now(),
+      setAlarm: (at: number, cb: () => void | Promise<void>) => {
+        alarms++;
+        return clock.setAlarm(at, cb);
+      },
+    };
+    const engine = new SchedulerEngine({ clock: counting });
+    let fired = 0;
+    engine.onJobCompleted(() => fired++);
+    for (let i = 0; i < 100_000; i++) {
+      engine.createJob({ ...spec(1_000 + (i % 1_000)), name: `j${i}` });
+    }
+    // One alarm armed for the earliest job, not one timer per job.
+    expect(alarms).toBe(1);
+    await clock.advanceTime(1_999);
+    expect(fired).toBe(100_000);
+    engine.close();
+  });
+
+  it("stops firing after close, while reads keep working", async () => {
+    const clock = new ManualClock(0);
+    const engine = new SchedulerEngine({ clock });
+    const job = engine.createJob(spec(10));
+    engine.close();
+    await clock.advanceTime(100);
+    expect(engine.listExecutions(job.id, undefined, "").items).toEqual([]);
+    expect(engine.getJob(job.id).status).toBe("pending");
+  });
+
+  it("re-throws a listener's exception on its own tick without disturbing the engine", async () => {
+    const clock = new ManualClock(0);
+    const engine = new SchedulerEngine({ clock });
+    const thrown: unknown[] = [];
+    const original = globalThis.queueMicrotask;
+    globalThis.queueMicrotask = (cb) => {
+      try {
+        cb();
+      } catch (err) {
+        thrown.push(err);
+      }
+    };
+    try {
+      engine.onJobCompleted(() => {
+        throw new Error("listener bug");
+      });
+      const job = engine.createJob(spec(10));
+      await clock.advanceTime(10);
+      expect((thrown[0] as Error).message).toBe("listener bug");
+      expect(engine.getJob(job.id).status).toBe("pending");
+    } finally {
+      globalThis.queueMicrotask = original;
+    }
+  });
+});
+
+describe("page tokens", () => {
+  it("round-trip and refuse tokens of another scope or garbage", () => {
+    expect(decodePageToken(encodePageToken("jobs::", 41), "jobs::")).toBe(41);
+    expect(decodePageToken("", "jobs::")).toBe(-1);
+    for (const bad of [encodePageToken("jobs:paused:", 41), "%%%", Buffer.from("[1]").toString("base64url"), encodePageToken("jobs::", -3)]) {
+      expect(() => decodePageToken(bad, "jobs::")).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", field: "pageToken" }));
+    }
+  });
+});

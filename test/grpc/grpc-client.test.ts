@@ -1,0 +1,143 @@
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { DEFAULT_TIMEOUT_MS, GrpcSchedulerClient, SchedulerError } from "@k1s0/scheduler-client";
+import { createTestServer, type TestServer } from "@k1s0/scheduler-client/testing";
+import { normalizeServerUrl } from "../../src/grpc/server-url.js";
+
+/** An HTTP/2 server that accepts every stream and never answers: a server that hangs. */
+async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("error", () => undefined);
+  });
+  // Keep the stream open and silent; a reset by the client is expected.
+  server.on("stream", (stream) => stream.on("error", () => undefined));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sessions) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** A port nothing listens on (bound, then released). */
+async function closedPort(): Promise<number> {
+  const server = http2.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("server URLs", () => {
+  it("accepts http://, https:// and the bare host:port of the Go and Dart clients", () => {
+    expect(normalizeServerUrl("http://scheduler-server:8080")).toBe("http://scheduler-server:8080");
+    expect(normalizeServerUrl("https://scheduler.example.com")).toBe("https://scheduler.example.com");
+    expect(normalizeServerUrl("scheduler-server:8080")).toBe("http://scheduler-server:8080");
+    expect(normalizeServerUrl("localhost:8093")).toBe("http://localhost:8093");
+    expect(normalizeServerUrl("[::1]:8093")).toBe("http://[::1]:8093");
+    expect(normalizeServerUrl("http://host:1/prefix/")).toBe("http://host:1/prefix");
+  });
+
+  it.each(["", "   ", "ftp://host:21", "http://user:pw@host:1", "http://host:1/?q=1", "http://host:1/#f", "http://host:99999", 42])(
+    "rejects %p with INVALID_ARGUMENT naming serverUrl",
+    (url) => {
+      expect(() => new GrpcSchedulerClient(url as string)).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENT", field: "serverUrl" }),
+      );
+    },
+  );
+
+  it("rejects bad client options", () => {
+    expect(() => new GrpcSchedulerClient("localhost:1", { timeoutMs: 0 })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", field: "options.timeoutMs" }),
+    );
+    expect(() => new GrpcSchedulerClient("localhost:1", { pageSize: 5000 })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", field: "pageSize" }),
+    );
+    expect(DEFAULT_TIMEOUT_MS).toBe(10_000);
+  });
+});
+
+describe("GrpcSchedulerClient against real sockets", () => {
+  it("validates before any network I/O: bad requests fail with INVALID_* even with no server", async () => {
+    const client = new GrpcSchedulerClient(`127.0.0.1:${await closedPort()}`);
+    const bad = client.createJob({ name: "", schedule: { type: "interval", intervalMs: 1 }, payload: null });
+    await expect(bad).rejects.toMatchObject({ code: "INVALID_ARGUMENT", field: "name" });
+    const badCron = client.createJob({ name: "x", schedule: { type: "cron", expression: "nope" }, payload: null });
+    await expect(badCron).rejects.toMatchObject({ code: "INVALID_SCHEDULE" });
+    await expect(client.getJob("")).rejects.toMatchObject({ code: "INVALID_ARGUMENT" });
+    // ...while a valid call does reach the network, and fails there.
+    const refused = (await client.getJob("x").catch((e: unknown) => e)) as SchedulerError;
+    expect(refused).toBeInstanceOf(SchedulerError);
+    expect(refused.code).toBe("SERVER_ERROR");
+    expect(refused.cause).toBeDefined();
+    await client.close();
+  });
+
+  it("maps a deadline to TIMEOUT, per call and by default", async () => {
+    const silent = await silentServer();
+    const client = new GrpcSchedulerClient(silent.url, { timeoutMs: 100 });
+    await expect(client.getJob("x", { timeoutMs: 50 })).rejects.toMatchObject({ code: "TIMEOUT" });
+    await expect(client.getJob("x")).rejects.toMatchObject({ code: "TIMEOUT" });
+    await expect(client.listJobs({}, { timeoutMs: 50 })).rejects.toMatchObject({ code: "TIMEOUT" });
+    await client.close();
+    await silent.close();
+  });
+
+  it("rejects with the signal's reason when a call in flight is aborted", async () => {
+    const silent = await silentServer();
+    const client = new GrpcSchedulerClient(silent.url);
+    const controller = new AbortController();
+    const call = client.getJob("x", { signal: controller.signal });
+    const reason = new Error("shutting down");
+    setImmediate(() => controller.abort(reason));
+    await expect(call).rejects.toBe(reason);
+    await client.close();
+    await silent.close();
+  });
+
+  describe("with the test server", () => {
+    let server: TestServer;
+    beforeEach(async () => {
+      server = await createTestServer({ clock: "manual" });
+    });
+    afterEach(() => server.close());
+
+    it("waits for calls in flight on close, then refuses new calls with INVALID_STATE", async () => {
+      const client = new GrpcSchedulerClient(server.url);
+      const pending = client.listJobs();
+      await client.close();
+      await expect(pending).resolves.toEqual([]);
+      await expect(client.getJob("x")).rejects.toMatchObject({ code: "INVALID_STATE" });
+      await client.close();
+    });
+
+    it("creates with the bare host:port form", async () => {
+      const client = new GrpcSchedulerClient(server.url.replace("http://", ""));
+      const job = await client.createJob({ name: "bare", schedule: { type: "interval", intervalMs: 1000 }, payload: [1] });
+      expect((await client.getJob(job.id)).payload).toEqual([1]);
+      await client.close();
+    });
+
+    it("tells a caller when a listing's deadline ran out between pages", async () => {
+      const client = new GrpcSchedulerClient(server.url);
+      for (let i = 0; i < 3; i++) await client.createJob({ name: `j${i}`, schedule: { type: "interval", intervalMs: 1000 }, payload: null });
+      const realNow = Date.now;
+      let calls = 0;
+      // The clock jumps past the deadline after the first page: no sleeping, no flakiness.
+      Date.now = () => realNow() + (calls++ > 1 ? 60_000 : 0);
+      try {
+        await expect(client.listJobs({}, { pageSize: 1, timeoutMs: 30_000 })).rejects.toMatchObject({ code: "TIMEOUT" });
+      } finally {
+        Date.now = realNow;
+      }
+      await client.close();
+    });
+  });
+});

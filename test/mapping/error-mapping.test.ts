@@ -1,0 +1,70 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ErrorDetailSchema, ErrorReason } from "../../gen/k1s0/system/scheduler/v1/errors_pb.js";
+import { SCHEDULER_ERROR_CODES, SchedulerError } from "@k1s0/scheduler-client";
+import { toConnectError, toSchedulerError } from "../../src/mapping/error-mapping.js";
+
+/** Simulates the wire: details are encoded as a server sends them, as a client receives them. */
+function overTheWire(err: ConnectError): ConnectError {
+  const wire = new ConnectError(err.rawMessage, err.code);
+  wire.details = err.details.map((d) =>
+    "desc" in d ? { type: d.desc.typeName, value: toBinary(ErrorDetailSchema, create(ErrorDetailSchema, d.value)) } : d,
+  );
+  return wire;
+}
+
+describe("toConnectError and toSchedulerError", () => {
+  it.each(SCHEDULER_ERROR_CODES)("round-trips %s with its field through gRPC status and ErrorDetail", (code) => {
+    const original = new SchedulerError(`something about ${code}`, code, { field: "schedule.expression" });
+    const back = toSchedulerError(overTheWire(toConnectError(original)));
+    expect(back.code).toBe(code);
+    expect(back.message).toContain(`something about ${code}`);
+    expect(back.cause).toBeInstanceOf(ConnectError);
+  });
+
+  it("keeps the field of domain errors", () => {
+    const original = new SchedulerError("bad", "INVALID_SCHEDULE", { field: "schedule.timezone" });
+    expect(toSchedulerError(overTheWire(toConnectError(original))).field).toBe("schedule.timezone");
+  });
+
+  it("maps gRPC statuses without an ErrorDetail (another server, a proxy)", () => {
+    const cases: [Code, string][] = [
+      [Code.NotFound, "JOB_NOT_FOUND"],
+      [Code.InvalidArgument, "INVALID_ARGUMENT"],
+      [Code.FailedPrecondition, "INVALID_STATE"],
+      [Code.DeadlineExceeded, "TIMEOUT"],
+      [Code.Unavailable, "SERVER_ERROR"],
+      [Code.Internal, "SERVER_ERROR"],
+      [Code.Unauthenticated, "SERVER_ERROR"],
+    ];
+    for (const [status, code] of cases) {
+      const err = toSchedulerError(new ConnectError("msg", status));
+      expect(err.code).toBe(code);
+      expect(err.field).toBeUndefined();
+    }
+  });
+
+  it("falls back to the status when the detail's reason is unspecified", () => {
+    const err = new ConnectError("m", Code.NotFound, undefined, [
+      { desc: ErrorDetailSchema, value: { reason: ErrorReason.UNSPECIFIED } },
+    ]);
+    expect(toSchedulerError(overTheWire(err)).code).toBe("JOB_NOT_FOUND");
+  });
+
+  it("wraps plain errors as SERVER_ERROR with the cause kept, and passes SchedulerErrors through", () => {
+    const socket = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:1"), { code: "ECONNREFUSED" });
+    const err = toSchedulerError(socket);
+    expect(err.code).toBe("SERVER_ERROR");
+    expect(err.cause).toBe(socket);
+    const domain = new SchedulerError("x", "TIMEOUT");
+    expect(toSchedulerError(domain)).toBe(domain);
+  });
+
+  it("never leaks the message of an unexpected server-side error", () => {
+    const err = toConnectError(new TypeError("secret internals at /srv/app.js:12"));
+    expect(err.code).toBe(Code.Internal);
+    expect(err.message).not.toContain("secret");
+    const connectError = new ConnectError("as is", Code.Aborted);
+    expect(toConnectError(connectError)).toBe(connectError);
+  });
+});
