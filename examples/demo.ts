@@ -1,0 +1,112 @@
+/**
+ * `npm run demo`: the design document's usage example, end to end over gRPC.
+ *
+ * By default it starts the embedded test server with a manual clock, runs the example, advances
+ * the clock one day and prints the jobs and their executions. With SCHEDULER_URL set it runs the
+ * same calls against that server instead (no clock to advance there).
+ */
+import { GrpcSchedulerClient, type Job, type JobCompletedEvent, type SchedulerClient } from "@k1s0/scheduler-client";
+import { createTestServer, type TestServer } from "@k1s0/scheduler-client/testing";
+import { formatTable } from "./table.js";
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+
+export interface DemoOptions {
+  /** A scheduler server to use instead of the embedded one. */
+  serverUrl?: string;
+  /** Where output goes. @default console.log */
+  print?: (line: string) => void;
+}
+
+export async function runDemo({ serverUrl, print = console.log }: DemoOptions = {}): Promise<void> {
+  const server: TestServer | undefined = serverUrl === undefined ? await createTestServer({ clock: "manual" }) : undefined;
+  const url = serverUrl ?? (server as TestServer).url;
+  const events: JobCompletedEvent[] = [];
+  server?.onJobCompleted((event) => events.push(event));
+  const client: SchedulerClient & { close(): Promise<void> } = new GrpcSchedulerClient(url);
+  print(`scheduler: ${url}${server ? " (embedded test server, manual clock)" : ""}`);
+  const now = server ? server.now() : new Date();
+
+  try {
+    // Cron job: every day at 02:00.
+    const job = await client.createJob({
+      name: "daily-report",
+      schedule: { type: "cron", expression: "0 2 * * *" },
+      payload: { report_type: "daily", tenant_id: "TENANT-001" },
+      maxRetries: 3,
+      timeoutSecs: 300,
+    });
+    print(`registered cron job ${job.id}`);
+
+    // One-shot job: once, five minutes from now.
+    const oneShot = await client.createJob({
+      name: "send-reminder",
+      schedule: { type: "one_shot", runAt: new Date(now.getTime() + 5 * MINUTE) },
+      payload: { user_id: "USR-001", message: "リマインダー" },
+      maxRetries: 1,
+      timeoutSecs: 30,
+    });
+
+    // Interval job: every ten minutes.
+    const intervalJob = await client.createJob({
+      name: "health-sync",
+      schedule: { type: "interval", intervalMs: 10 * MINUTE },
+      payload: {},
+      maxRetries: 0,
+      timeoutSecs: 60,
+    });
+
+    await client.pauseJob(job.id);
+    print(`paused daily-report: ${(await client.getJob(job.id)).status}`);
+    await client.resumeJob(job.id);
+    await client.cancelJob(oneShot.id);
+
+    if (server) {
+      print("advancing the clock one day...");
+      await server.advanceTime(DAY);
+    }
+
+    const fetched = await client.getJob(job.id);
+    print(`daily-report status: ${fetched.status}, next run ${iso(fetched.nextRunAt)}`);
+    const running = await client.listJobs({ status: "running" });
+    print(`running jobs: ${running.length}`);
+
+    print("\njobs");
+    print(formatTable((await client.listJobs()).map(jobRow), ["name", "schedule", "status", "next run", "id"]));
+
+    for (const j of [job, intervalJob]) {
+      const executions = await client.getExecutions(j.id);
+      print(`\nexecutions of ${j.name}: ${executions.length} (the server keeps the newest 100 per job)`);
+      const shown = executions.length > 6 ? [...executions.slice(0, 3), ...executions.slice(-3)] : executions;
+      print(
+        formatTable(
+          shown.map((e) => ({ started: iso(e.startedAt), finished: iso(e.finishedAt), result: e.result, attempt: String(e.attempt), id: e.id })),
+          ["started", "finished", "result", "attempt", "id"],
+        ),
+      );
+    }
+    if (server) print(`\ncompletion events received in process: ${events.length}`);
+  } finally {
+    await client.close();
+    await server?.close();
+  }
+}
+
+function jobRow(j: Job): Record<string, string> {
+  const s = j.schedule;
+  const schedule =
+    s.type === "cron" ? `cron ${s.expression}` : s.type === "one_shot" ? `once ${iso(s.runAt)}` : `every ${s.intervalMs / MINUTE} min`;
+  return { name: j.name, schedule, status: j.status, "next run": iso(j.nextRunAt), id: j.id };
+}
+
+function iso(d: Date | undefined): string {
+  return d === undefined ? "-" : d.toISOString().replace(".000Z", "Z");
+}
+
+if (require.main === module) {
+  runDemo({ ...(process.env.SCHEDULER_URL ? { serverUrl: process.env.SCHEDULER_URL } : {}) }).catch((err: unknown) => {
+    console.error(err instanceof Error ? `${err.name}: ${err.message}` : err);
+    process.exitCode = 1;
+  });
+}

@@ -1,0 +1,28 @@
+import { runDemo } from "../examples/demo.js";
+import { createTestServer } from "@k1s0/scheduler-client/testing";
+
+describe("npm run demo", () => {
+  it("runs the design document's example on the embedded server and prints tables", async () => {
+    const lines: string[] = [];
+    await runDemo({ print: (line) => lines.push(line) });
+    const out = lines.join("\n");
+    expect(out).toContain("embedded test server, manual clock");
+    expect(out).toContain("paused daily-report: paused");
+    expect(out).toMatch(/daily-report status: pending, next run \S+T02:00:00Z/);
+    expect(out).toMatch(/send-reminder\s+once \S+\s+cancelled/);
+    expect(out).toMatch(/health-sync\s+every 10 min\s+pending/);
+    expect(out).toContain("executions of daily-report: 1");
+    // 144 interval fires in a day, of which the server keeps the newest 100.
+    expect(out).toContain("executions of health-sync: 100");
+    expect(out).toContain("completion events received in process: 145");
+  });
+
+  it("runs against another server given its URL", async () => {
+    const server = await createTestServer();
+    const lines: string[] = [];
+    await runDemo({ serverUrl: server.url, print: (line) => lines.push(line) });
+    await server.close();
+    expect(lines[0]).toBe(`scheduler: ${server.url}`);
+    expect(lines.join("\n")).toContain("executions of daily-report: 0");
+  });
+});
