@@ -280,19 +280,22 @@ export class SchedulerEngine {
       }),
     };
     r.running = running;
-    let outcome: void | Promise<void>;
+    let outcome: unknown;
     try {
       outcome = this.executor({ job: toJob(toStoredJob(r)), executionId: record.id, attempt: record.attempt, signal: controller.signal });
     } catch (err) {
       this.finish(r, running, "failed", errorText(err));
       return;
     }
-    if (outcome instanceof Promise) {
+    if (isThenable(outcome)) {
       this.asyncExecutions++;
-      outcome.then(
-        () => this.finish(r, running, "succeeded", undefined),
-        (err: unknown) => this.finish(r, running, "failed", errorText(err)),
-      ).finally(() => this.asyncExecutions--);
+      // Promise.resolve adopts any thenable, not only native promises.
+      Promise.resolve(outcome)
+        .then(
+          () => this.finish(r, running, "succeeded", undefined),
+          (err: unknown) => this.finish(r, running, "failed", errorText(err)),
+        )
+        .finally(() => this.asyncExecutions--);
     } else {
       this.finish(r, running, "succeeded", undefined);
     }
@@ -360,6 +363,10 @@ export class SchedulerEngine {
 }
 
 const MAX_ERROR_LENGTH = 4_096;
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
+}
 
 function errorText(err: unknown): string {
   const text = err instanceof Error ? err.message || err.name : String(err);

@@ -103,3 +103,25 @@ describe("page tokens", () => {
     }
   });
 });
+
+describe("executor outcomes", () => {
+  it("treats any thenable as asynchronous, not only native promises", async () => {
+    const clock = new ManualClock(0);
+    const results: string[] = [];
+    const thenable = (fail: boolean) => ({
+      then(resolve: () => void, reject: (e: Error) => void) {
+        if (fail) reject(new Error("thenable failed"));
+        else resolve();
+      },
+    });
+    const engine = new SchedulerEngine({
+      clock,
+      executor: ({ job }) => thenable(job.name === "bad") as unknown as Promise<void>,
+    });
+    engine.onJobCompleted((e) => results.push(`${e.jobName}:${e.result}:${e.error ?? ""}`));
+    engine.createJob({ ...spec(10), name: "good" });
+    engine.createJob({ ...spec(10), name: "bad" });
+    await clock.advanceTime(10);
+    expect(results.sort()).toEqual(["bad:failed:thenable failed", "good:succeeded:"]);
+  });
+});
