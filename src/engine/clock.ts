@@ -1,4 +1,5 @@
 import { SchedulerError } from "../errors/scheduler-error.js";
+import { invalid } from "../validation/invalid.js";
 
 /** A pending wake-up set with {@link Clock.setAlarm}. */
 export interface Alarm {
@@ -126,9 +127,20 @@ export class ManualClock implements Clock {
   }
 }
 
-/** Resolves a {@link ClockOption}; `startTime` applies to `"manual"` only. */
+/**
+ * Resolves a {@link ClockOption}; `startTime` applies to `"manual"` only.
+ * @throws `INVALID_ARGUMENT` for anything that is not `"system"`, `"manual"` or a {@link Clock},
+ * and for a `startTime` that is not a valid `Date`.
+ */
 export function resolveClock(option: ClockOption = "system", startTime?: Date): Clock {
+  if (startTime !== undefined && !(startTime instanceof Date && Number.isFinite(startTime.getTime()))) {
+    throw invalid("INVALID_ARGUMENT", "startTime", startTime, "must be a valid Date");
+  }
   if (option === "system") return new SystemClock();
   if (option === "manual") return new ManualClock(startTime?.getTime());
+  const candidate = option as Partial<Clock> | null;
+  if (typeof candidate !== "object" || candidate === null || typeof candidate.now !== "function" || typeof candidate.setAlarm !== "function") {
+    throw invalid("INVALID_ARGUMENT", "clock", option, 'must be "system", "manual" or a Clock');
+  }
   return option;
 }

@@ -26,6 +26,8 @@ export interface JobRecord {
   timer: TimerEntry | undefined;
   /** Attempt number of the next execution: 1 for a fresh fire, more while a retry is owed. */
   nextAttempt: number;
+  /** When the owed retry is due (kept across pause/resume, so pausing cannot skip the backoff). */
+  retryAtMs: number | undefined;
   running: RunningExecution | undefined;
 }
 

@@ -74,6 +74,7 @@ export class SchedulerEngine {
    * @throws `INVALID_SCHEDULE`, `INVALID_ARGUMENT`
    */
   createJob(spec: JobSpec): StoredJob {
+    this.assertOpen();
     const nowMs = this.clock.now();
     const valid = validateJobSpec(spec, nowMs);
     const record: JobRecord = {
@@ -86,6 +87,7 @@ export class SchedulerEngine {
       nextRunAtMs: undefined,
       timer: undefined,
       nextAttempt: 1,
+      retryAtMs: undefined,
       running: undefined,
     };
     this.jobs.set(record.id, record);
@@ -159,13 +161,20 @@ export class SchedulerEngine {
     return () => this.listeners.delete(listener);
   }
 
-  /** Stops firing: drops every timer and aborts running executions. Reads keep working. */
+  /**
+   * Stops firing: drops every timer and aborts running executions. Reads keep working; writes
+   * fail with `INVALID_STATE`.
+   */
   close(): void {
     this.closed = true;
     this.alarm?.cancel();
     this.alarm = undefined;
     this.timers.clear();
     for (const r of this.bySeq) r.running?.controller.abort(new Error("scheduler engine closed"));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new SchedulerError("the scheduler is closed", "INVALID_STATE");
   }
 
   private find(jobId: string): JobRecord {
@@ -177,6 +186,7 @@ export class SchedulerEngine {
   }
 
   private operate(jobId: string, operation: JobOperation): StoredJob {
+    this.assertOpen();
     const r = this.find(jobId);
     const to = applyOperation(r.id, r.status, operation);
     if (to === undefined) return toStoredJob(r);
@@ -201,11 +211,12 @@ export class SchedulerEngine {
     const nowMs = this.clock.now();
     r.status = "pending";
     const s = r.spec.schedule;
-    if (s.type === "one_shot") {
-      // A one-shot's single fire (or an owed retry) is never skipped: it runs now if its time passed.
+    if (r.retryAtMs !== undefined) {
+      // An owed retry keeps its backoff; it runs at once only if its time has passed.
+      this.setTimer(r, Math.max(r.retryAtMs, nowMs));
+    } else if (s.type === "one_shot") {
+      // A one-shot's single fire is never skipped: it runs at once if its time passed while paused.
       this.setTimer(r, Math.max(s.runAt.getTime(), nowMs));
-    } else if (r.nextAttempt > 1) {
-      this.setTimer(r, nowMs);
     } else {
       this.scheduleNext(r, nowMs);
     }
@@ -216,7 +227,8 @@ export class SchedulerEngine {
     const s = r.spec.schedule;
     const at = s.type === "one_shot" ? Math.max(s.runAt.getTime(), afterMs) : nextRecurringFire(r, afterMs);
     if (at === undefined) {
-      // A cron expression that has no further matches (e.g. a fixed year that has passed).
+      // Defensive: validation refuses expressions that never fire, and year fields are not
+      // accepted, so a 5- or 6-field expression always has a next match.
       r.status = "completed";
       r.nextRunAtMs = undefined;
       return;
@@ -226,8 +238,8 @@ export class SchedulerEngine {
   }
 
   private setTimer(r: JobRecord, atMs: number): void {
-    r.nextRunAtMs = atMs;
     if (this.closed) return;
+    r.nextRunAtMs = atMs;
     r.timer = this.timers.push(atMs, () => this.fire(r));
     this.arm();
   }
@@ -257,6 +269,7 @@ export class SchedulerEngine {
     const nowMs = this.clock.now();
     r.timer = undefined;
     r.nextRunAtMs = undefined;
+    r.retryAtMs = undefined;
     r.status = "running";
     const record: ExecutionRecord = {
       id: randomUUID(),
@@ -326,6 +339,7 @@ export class SchedulerEngine {
     const attempt = r.nextAttempt;
     const retry = failed && attempt <= r.spec.maxRetries;
     r.nextAttempt = retry ? attempt + 1 : 1;
+    r.retryAtMs = retry ? nowMs + this.backoffMs(attempt) : undefined;
     const oneShot = r.spec.schedule.type === "one_shot";
     if (r.status === "cancelled") return;
     if (r.status === "paused") {
@@ -333,9 +347,9 @@ export class SchedulerEngine {
       if (oneShot && !retry) r.status = failed ? "failed" : "completed";
       return;
     }
-    if (retry) {
+    if (r.retryAtMs !== undefined) {
       r.status = "pending";
-      this.setTimer(r, nowMs + this.backoffMs(attempt));
+      this.setTimer(r, r.retryAtMs);
     } else if (oneShot) {
       r.status = failed ? "failed" : "completed";
     } else {

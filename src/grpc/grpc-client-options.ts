@@ -1,3 +1,4 @@
+import { type Clock, SystemClock } from "../engine/clock.js";
 import { invalid } from "../validation/invalid.js";
 import { resolvePageSize } from "../validation/request-rules.js";
 
@@ -11,6 +12,12 @@ export interface GrpcSchedulerClientOptions {
   timeoutMs?: number;
   /** Items per page for `listJobs`, `getExecutions` and the iterators, 1 to 1000. @default 100 */
   pageSize?: number;
+  /**
+   * The clock client-side checks read ("is this one-shot `runAt` in the past?"). Pass a test
+   * server's `clock` when that server runs simulated time, so both sides agree on "now".
+   * @default the system clock
+   */
+  clock?: Pick<Clock, "now">;
 }
 
 /** {@link GrpcSchedulerClientOptions} with every default applied. */
@@ -28,5 +35,9 @@ export function resolveGrpcClientOptions(options: GrpcSchedulerClientOptions = {
   if (!(typeof timeoutMs === "number" && timeoutMs > 0 && Number.isFinite(timeoutMs))) {
     throw invalid("INVALID_ARGUMENT", "options.timeoutMs", timeoutMs, "must be a positive, finite number of milliseconds");
   }
-  return { timeoutMs, pageSize: resolvePageSize(options.pageSize) };
+  const clock = options.clock ?? new SystemClock();
+  if (typeof clock !== "object" || clock === null || typeof clock.now !== "function") {
+    throw invalid("INVALID_ARGUMENT", "options.clock", clock, "must have a now() method");
+  }
+  return { timeoutMs, pageSize: resolvePageSize(options.pageSize), clock };
 }

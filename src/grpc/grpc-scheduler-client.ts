@@ -48,7 +48,7 @@ export class GrpcSchedulerClient implements SchedulerClient {
   }
 
   async createJob(req: JobRequest, options?: CallOptions): Promise<Job> {
-    const spec = toJobSpec(req, Date.now());
+    const spec = toJobSpec(req, this.options.clock.now());
     return this.call(options, (o) => this.rpc.createJob(spec, o));
   }
 

@@ -90,10 +90,19 @@ export function jobFromProto(pb: JobPb | undefined): Job {
       cause: err,
     });
   }
+  let schedule: Schedule;
+  try {
+    schedule = scheduleFromProto(pb.schedule);
+  } catch (err) {
+    // The server sent it, so it is the server's fault (or a schedule kind newer than this client).
+    throw new SchedulerError(`the server sent job ${pb.id} with a schedule this client cannot read`, "SERVER_ERROR", {
+      cause: err,
+    });
+  }
   return {
     id: pb.id,
     name: pb.name,
-    schedule: scheduleFromProto(pb.schedule),
+    schedule,
     status: jobStatusConverter.fromProto(pb.status),
     payload,
     maxRetries: pb.maxRetries,

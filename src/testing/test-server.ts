@@ -30,6 +30,11 @@ export interface TestServer {
   advanceTime(ms: number): Promise<void>;
   /** The server's current time (simulated with a manual clock). */
   now(): Date;
+  /**
+   * The server's clock. Give it to `new GrpcSchedulerClient(url, { clock: server.clock })` so the
+   * client's own checks use the server's (possibly simulated) time.
+   */
+  readonly clock: Clock;
   /** Calls `listener` for every finished execution. @returns a function that unsubscribes. */
   onJobCompleted(listener: JobCompletedListener): () => void;
   /** Stops scheduling, stops accepting connections, lets open calls finish (then resets), and resolves when closed. */
@@ -83,6 +88,7 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
       return clock.advanceTime(ms);
     },
     now: () => new Date(clock.now()),
+    clock,
     onJobCompleted: (listener) => engine.onJobCompleted(listener),
     close() {
       closing ??= new Promise<void>((resolve) => {

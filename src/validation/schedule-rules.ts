@@ -37,6 +37,15 @@ function validateCron(expression: unknown, timezone: unknown, nowMs: number): Sc
       `must be at most ${LIMITS.cronExpressionMaxLength} characters`,
     );
   }
+  const fields = expression.trim().split(/\s+/);
+  if (!expression.trim().startsWith("@") && (fields.length < 5 || fields.length > 6)) {
+    throw invalid(
+      "INVALID_SCHEDULE",
+      "schedule.expression",
+      expression,
+      "must have 5 fields (minute hour day month weekday) or 6 with leading seconds",
+    );
+  }
   if (timezone !== undefined && (typeof timezone !== "string" || !isKnownTimeZone(timezone))) {
     throw invalid("INVALID_SCHEDULE", "schedule.timezone", timezone, "must be an IANA time zone such as \"Asia/Tokyo\"");
   }

@@ -58,6 +58,36 @@ export function executionsContract(factory: HarnessFactory): void {
     expect(failed.nextRunAt).toBeUndefined();
   });
 
+  it("keeps a retry's backoff across pause and resume", async () => {
+    f.behave("backoff", ({ attempt }) => {
+      if (attempt === 1) throw new Error("first");
+    });
+    const job = await f.h.client.createJob(interval("backoff", HOUR, { maxRetries: 1 }));
+    await f.h.advanceTime(HOUR);
+    await f.h.client.pauseJob(job.id);
+    await f.h.client.resumeJob(job.id);
+    expect((await f.h.client.getJob(job.id)).nextRunAt).toEqual(new Date(START.getTime() + HOUR + SECOND));
+    await f.h.advanceTime(SECOND);
+    expect((await f.h.client.getExecutions(job.id)).map((e) => [e.attempt, e.result, e.startedAt.getTime() - START.getTime()])).toEqual([
+      [1, "failed", HOUR],
+      [2, "succeeded", HOUR + SECOND],
+    ]);
+  });
+
+  it("runs an owed retry at once when it fell due while paused", async () => {
+    f.behave("owed", ({ attempt }) => {
+      if (attempt === 1) throw new Error("first");
+    });
+    const job = await f.h.client.createJob(oneShot("owed", new Date(START.getTime() + SECOND), { maxRetries: 1 }));
+    await f.h.advanceTime(SECOND);
+    await f.h.client.pauseJob(job.id);
+    await f.h.advanceTime(HOUR);
+    await f.h.client.resumeJob(job.id);
+    expect((await f.h.client.getJob(job.id)).nextRunAt).toEqual(new Date(START.getTime() + SECOND + HOUR));
+    await f.h.advanceTime(0);
+    expect((await f.h.client.getJob(job.id)).status).toBe("completed");
+  });
+
   it("completes a one-shot whose retry succeeds", async () => {
     f.behave("second-time-lucky", ({ attempt }) => (attempt === 1 ? Promise.reject(new Error("first")) : Promise.resolve()));
     const job = await f.h.client.createJob(oneShot("second-time-lucky", new Date(START.getTime() + SECOND), { maxRetries: 3 }));

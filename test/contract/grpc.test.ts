@@ -5,7 +5,7 @@ import { schedulerClientContract } from "./scheduler-client.contract.js";
 describe("GrpcSchedulerClient contract (real HTTP/2 socket to the test server)", () => {
   schedulerClientContract(async (options) => {
     const server = await createTestServer({ clock: "manual", ...options });
-    const client = new GrpcSchedulerClient(server.url);
+    const client = new GrpcSchedulerClient(server.url, { clock: server.clock });
     return {
       client,
       advanceTime: (ms) => server.advanceTime(ms),

@@ -33,14 +33,17 @@ export function listingContract(factory: HarnessFactory): void {
     expect((await f.h.client.listJobs({ status: "running" })).length).toBe(0);
   });
 
-  it("iterates lazily and can stop early", async () => {
-    await createMany("lazy", 5);
+  it("fetches pages lazily, as the loop consumes them, and can stop early", async () => {
+    await createMany("lazy", 3);
     const seen: string[] = [];
     for await (const job of f.h.client.iterateJobs({ namePrefix: "lazy" }, { pageSize: 2 })) {
       seen.push(job.name);
-      if (seen.length === 3) break;
+      // A job created after the first page was fetched shows up on a later page only if that
+      // page is fetched after this point, i.e. lazily.
+      if (seen.length === 1) await f.h.client.createJob(interval("lazy-late"));
+      if (seen.length === 4) break;
     }
-    expect(seen).toEqual(["lazy-0", "lazy-1", "lazy-2"]);
+    expect(seen).toEqual(["lazy-0", "lazy-1", "lazy-2", "lazy-late"]);
   });
 
   it("pages through executions oldest first", async () => {

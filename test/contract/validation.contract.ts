@@ -16,6 +16,7 @@ const cases: Case[] = [
   ["name not a string", { ...base, name: 42 as unknown as string }, "INVALID_ARGUMENT", "name", "42"],
   ["cron that does not parse", { ...base, schedule: { type: "cron", expression: "61 * * * *" } }, "INVALID_SCHEDULE", "schedule.expression", '"61 * * * *"'],
   ["cron with too few fields", { ...base, schedule: { type: "cron", expression: "every day" } }, "INVALID_SCHEDULE", "schedule.expression", '"every day"'],
+  ["cron with a year field", { ...base, schedule: { type: "cron", expression: "0 0 0 1 1 * 2041" } }, "INVALID_SCHEDULE", "schedule.expression", "6 with leading seconds"],
   ["empty cron", { ...base, schedule: { type: "cron", expression: "" } }, "INVALID_SCHEDULE", "schedule.expression", '""'],
   ["cron that never fires", { ...base, schedule: { type: "cron", expression: "0 0 30 2 *" } }, "INVALID_SCHEDULE", "schedule.expression", "never"],
   ["unknown time zone", { ...base, schedule: { type: "cron", expression: "0 2 * * *", timezone: "Mars/Olympus_Mons" } }, "INVALID_SCHEDULE", "schedule.timezone", '"Mars/Olympus_Mons"'],

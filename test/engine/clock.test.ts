@@ -80,6 +80,13 @@ describe("SystemClock", () => {
 });
 
 describe("resolveClock", () => {
+  it("rejects unknown clock names and bad start times with INVALID_ARGUMENT", () => {
+    expect(() => resolveClock("Manual" as "manual")).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", field: "clock" }));
+    expect(() => resolveClock({ now: () => 0 } as unknown as ManualClock)).toThrow(expect.objectContaining({ field: "clock" }));
+    expect(() => resolveClock(null as unknown as "system")).toThrow(expect.objectContaining({ field: "clock" }));
+    expect(() => resolveClock("manual", new Date("nope"))).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", field: "startTime" }));
+  });
+
   it("resolves names and passes custom clocks through", () => {
     expect(resolveClock()).toBeInstanceOf(SystemClock);
     const manual = resolveClock("manual", new Date(42));

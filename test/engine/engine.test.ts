@@ -58,7 +58,7 @@ describe("SchedulerEngine", () => {
     engine.close();
   });
 
-  it("stops firing after close, while reads keep working", async () => {
+  it("stops firing after close; reads keep working, writes fail with INVALID_STATE", async () => {
     const clock = new ManualClock(0);
     const engine = new SchedulerEngine({ clock });
     const job = engine.createJob(spec(10));
@@ -66,6 +66,25 @@ describe("SchedulerEngine", () => {
     await clock.advanceTime(100);
     expect(engine.listExecutions(job.id, undefined, "").items).toEqual([]);
     expect(engine.getJob(job.id).status).toBe("pending");
+    expect(() => engine.createJob(spec(10))).toThrow(expect.objectContaining({ code: "INVALID_STATE" }));
+    expect(() => engine.pauseJob(job.id)).toThrow(expect.objectContaining({ code: "INVALID_STATE" }));
+  });
+
+  it("schedules nothing for an execution that finishes after close", async () => {
+    const clock = new ManualClock(0);
+    const engine = new SchedulerEngine({
+      clock,
+      executor: ({ signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => reject(signal.reason))),
+    });
+    const job = engine.createJob(spec(10));
+    await clock.advanceTime(10);
+    expect(engine.getJob(job.id).status).toBe("running");
+    engine.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(engine.getJob(job.id).nextRunAt).toBeUndefined();
+    expect(engine.listExecutions(job.id, undefined, "").items.map((e) => [e.result, e.error])).toEqual([
+      ["failed", "scheduler engine closed"],
+    ]);
   });
 
   it("re-throws a listener's exception on its own tick without disturbing the engine", async () => {

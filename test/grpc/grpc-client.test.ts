@@ -5,18 +5,23 @@ import { createTestServer, type TestServer } from "@k1s0/scheduler-client/testin
 import { normalizeServerUrl } from "../../src/grpc/server-url.js";
 
 /** An HTTP/2 server that accepts every stream and never answers: a server that hangs. */
-async function silentServer(): Promise<{ url: string; close(): Promise<void> }> {
+async function silentServer(): Promise<{ url: string; headers: http2.IncomingHttpHeaders[]; close(): Promise<void> }> {
   const server = http2.createServer();
+  const headers: http2.IncomingHttpHeaders[] = [];
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (s) => {
     sessions.add(s);
     s.on("error", () => undefined);
   });
   // Keep the stream open and silent; a reset by the client is expected.
-  server.on("stream", (stream) => stream.on("error", () => undefined));
+  server.on("stream", (stream, h) => {
+    headers.push(h);
+    stream.on("error", () => undefined);
+  });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    headers,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sessions) s.destroy();
@@ -90,6 +95,19 @@ describe("GrpcSchedulerClient against real sockets", () => {
     await silent.close();
   });
 
+  it("sends the default 10 s deadline when neither client nor call sets one", async () => {
+    const silent = await silentServer();
+    const client = new GrpcSchedulerClient(silent.url);
+    const controller = new AbortController();
+    const call = client.getJob("x", { signal: controller.signal }).catch(() => undefined);
+    while (silent.headers.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    expect(silent.headers[0]["grpc-timeout"]).toBe(`${DEFAULT_TIMEOUT_MS}m`);
+    controller.abort();
+    await call;
+    await client.close();
+    await silent.close();
+  });
+
   it("rejects with the signal's reason when a call in flight is aborted", async () => {
     const silent = await silentServer();
     const client = new GrpcSchedulerClient(silent.url);
@@ -116,6 +134,23 @@ describe("GrpcSchedulerClient against real sockets", () => {
       await expect(pending).resolves.toEqual([]);
       await expect(client.getJob("x")).rejects.toMatchObject({ code: "INVALID_STATE" });
       await client.close();
+    });
+
+    it("checks one-shot times against the clock it is given (the server's simulated time)", async () => {
+      const past = await createTestServer({ clock: "manual", startTime: new Date("2020-01-01T00:00:00Z") });
+      const runAt = new Date("2020-01-01T00:01:00Z");
+      const request = { name: "then", schedule: { type: "one_shot" as const, runAt }, payload: null };
+      const aligned = new GrpcSchedulerClient(past.url, { clock: past.clock });
+      expect(await aligned.createJob(request)).toMatchObject({ status: "pending", nextRunAt: runAt });
+      // With the default system clock the client itself refuses a time in its past.
+      const systemClock = new GrpcSchedulerClient(past.url);
+      await expect(systemClock.createJob(request)).rejects.toMatchObject({ code: "INVALID_SCHEDULE", field: "schedule.runAt" });
+      expect(() => new GrpcSchedulerClient(past.url, { clock: {} as { now(): number } })).toThrow(
+        expect.objectContaining({ field: "options.clock" }),
+      );
+      await aligned.close();
+      await systemClock.close();
+      await past.close();
     });
 
     it("creates with the bare host:port form", async () => {

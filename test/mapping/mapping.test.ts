@@ -72,6 +72,8 @@ describe("job mapping", () => {
     expect(() => jobFromProto(undefined)).toThrow(expect.objectContaining({ code: "SERVER_ERROR" }));
     const badPayload = create(JobSchema, { ...jobToProto(stored), payloadJson: "{nope" });
     expect(() => jobFromProto(badPayload)).toThrow(expect.objectContaining({ code: "SERVER_ERROR" }));
+    const noSchedule = create(JobSchema, { ...jobToProto(stored), schedule: create(ScheduleSchema, {}) });
+    expect(() => jobFromProto(noSchedule)).toThrow(expect.objectContaining({ code: "SERVER_ERROR" }));
     const badStatus = create(JobSchema, { ...jobToProto(stored), status: 99 as JobStatusPb });
     expect(() => jobFromProto(badStatus)).toThrow(expect.objectContaining({ code: "SERVER_ERROR" }));
   });

@@ -69,8 +69,8 @@ export const ScheduleSchema: GenMessage<Schedule> = /*@__PURE__*/
 export type CronSchedule = Message<"k1s0.system.scheduler.v1.CronSchedule"> & {
   /**
    * A cron expression: five fields (minute hour day-of-month month day-of-week)
-   * or six with a leading seconds field; nicknames such as "@daily" are
-   * accepted. Example: "0 2 * * *" (every day at 02:00).
+   * or six with a leading seconds field (no year field); nicknames such as
+   * "@daily" are accepted. Example: "0 2 * * *" (every day at 02:00).
    *
    * @generated from field: string expression = 1;
    */
