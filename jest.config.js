@@ -3,6 +3,9 @@ module.exports = {
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
   testMatch: ["**/*.test.ts"],
+  // A real Kafka broker for test/kafka/*.broker.test.ts (scripts/kafka.sh), stopped afterwards.
+  globalSetup: "<rootDir>/test/support/kafka-global-setup.js",
+  globalTeardown: "<rootDir>/test/support/kafka-global-teardown.js",
   transform: { "^.+\\.ts$": ["ts-jest", { tsconfig: "tsconfig.json" }] },
   // Tests import the package entry points, as users do.
   moduleNameMapper: {

@@ -5,7 +5,14 @@
  * the clock one day and prints the jobs and their executions. With SCHEDULER_URL set it runs the
  * same calls against that server instead (no clock to advance there).
  */
-import { GrpcSchedulerClient, type Job, type JobCompletedEvent, type SchedulerClient } from "@k1s0/scheduler-client";
+import {
+  GrpcSchedulerClient,
+  type Job,
+  type JobCompletedEvent,
+  KafkaJobCompletedSubscriber,
+  type SchedulerClient,
+  type Subscription,
+} from "@k1s0/scheduler-client";
 import { createTestServer, type TestServer } from "@k1s0/scheduler-client/testing";
 import { formatTable } from "./table.js";
 
@@ -15,15 +22,29 @@ const DAY = 24 * 60 * MINUTE;
 export interface DemoOptions {
   /** A scheduler server to use instead of the embedded one. */
   serverUrl?: string;
+  /** Kafka brokers: the embedded server publishes completion events there and the demo subscribes. */
+  kafkaBrokers?: string[];
   /** Where output goes. @default console.log */
   print?: (line: string) => void;
 }
 
-export async function runDemo({ serverUrl, print = console.log }: DemoOptions = {}): Promise<void> {
-  const server: TestServer | undefined = serverUrl === undefined ? await createTestServer({ clock: "manual" }) : undefined;
+export async function runDemo({ serverUrl, kafkaBrokers, print = console.log }: DemoOptions = {}): Promise<void> {
+  // A topic of its own per run, so the demo reads exactly the events it caused.
+  const topic = `k1s0.demo.${Date.now()}.job_completed.v1`;
+  const kafka = kafkaBrokers === undefined ? undefined : { brokers: kafkaBrokers, topic };
+  const server: TestServer | undefined =
+    serverUrl === undefined ? await createTestServer({ clock: "manual", ...(kafka ? { kafka } : {}) }) : undefined;
   const url = serverUrl ?? (server as TestServer).url;
   const events: JobCompletedEvent[] = [];
-  server?.onJobCompleted((event) => events.push(event));
+  let emitted = 0;
+  server?.onJobCompleted(() => emitted++);
+  let subscription: Subscription | undefined;
+  if (kafka && server) {
+    const subscriber = new KafkaJobCompletedSubscriber({ ...kafka, groupId: `k1s0-demo-${Date.now()}`, fromBeginning: true });
+    subscription = await subscriber.subscribe((event) => void events.push(event));
+  } else {
+    server?.onJobCompleted((event) => events.push(event));
+  }
   const client: SchedulerClient & { close(): Promise<void> } = new GrpcSchedulerClient(url);
   print(`scheduler: ${url}${server ? " (embedded test server, manual clock)" : ""}`);
   const now = server ? server.now() : new Date();
@@ -86,8 +107,22 @@ export async function runDemo({ serverUrl, print = console.log }: DemoOptions = 
         ),
       );
     }
-    if (server) print(`\ncompletion events received in process: ${events.length}`);
+    if (server) {
+      if (subscription) {
+        // The server publishes as executions finish; wait (bounded) until the subscriber has them all.
+        const deadline = Date.now() + 30_000;
+        while (events.length < emitted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      print(`\ncompletion events received ${subscription ? `through Kafka (${topic})` : "in process"}: ${events.length} of ${emitted}`);
+      print(
+        formatTable(
+          events.slice(0, 3).map((e) => ({ job: e.jobName, completed: iso(e.completedAt), result: e.result, execution: e.executionId })),
+          ["job", "completed", "result", "execution"],
+        ),
+      );
+    }
   } finally {
+    await subscription?.close();
     await client.close();
     await server?.close();
   }
@@ -105,7 +140,10 @@ function iso(d: Date | undefined): string {
 }
 
 if (require.main === module) {
-  runDemo({ ...(process.env.SCHEDULER_URL ? { serverUrl: process.env.SCHEDULER_URL } : {}) }).catch((err: unknown) => {
+  runDemo({
+    ...(process.env.SCHEDULER_URL ? { serverUrl: process.env.SCHEDULER_URL } : {}),
+    ...(process.env.KAFKA_BROKERS ? { kafkaBrokers: process.env.KAFKA_BROKERS.split(",") } : {}),
+  }).catch((err: unknown) => {
     console.error(err instanceof Error ? `${err.name}: ${err.message}` : err);
     process.exitCode = 1;
   });

@@ -24,3 +24,23 @@ export { ManualClock, SystemClock } from "./engine/clock.js";
 export { TRANSITION_RULES } from "./engine/job-lifecycle.js";
 export type { JobOperation, TransitionRule } from "./engine/job-lifecycle.js";
 export { LIMITS, DEFAULTS } from "./validation/limits.js";
+export { KafkaJobCompletedSubscriber } from "./kafka/kafka-job-completed-subscriber.js";
+export type { KafkaJobCompletedSubscriberOptions } from "./kafka/kafka-job-completed-subscriber.js";
+export { JOB_COMPLETED_TOPIC } from "./kafka/kafka-options.js";
+export type { KafkaConnectionOptions } from "./kafka/kafka-options.js";
+export type {
+  DeliveryFailure,
+  JobCompletedHandler,
+  JobCompletedSubscriber,
+  SubscribeOptions,
+  Subscription,
+} from "./events/job-completed-subscriber.js";
+export { InMemoryJobCompletedSubscriber } from "./events/in-memory-subscriber.js";
+export type { InMemorySubscriberOptions } from "./events/in-memory-subscriber.js";
+export {
+  decodeJobCompletedEvent,
+  encodeJobCompletedEvent,
+  JSON_CONTENT_TYPE,
+  PROTOBUF_CONTENT_TYPE,
+} from "./mapping/event-codec.js";
+export type { EncodedJobCompletedEvent } from "./mapping/event-codec.js";

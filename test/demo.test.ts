@@ -14,8 +14,15 @@ describe("npm run demo", () => {
     expect(out).toContain("executions of daily-report: 1");
     // 144 interval fires in a day, of which the server keeps the newest 100.
     expect(out).toContain("executions of health-sync: 100");
-    expect(out).toContain("completion events received in process: 145");
+    expect(out).toContain("completion events received in process: 145 of 145");
   });
+
+  const kafkaIt = process.env.KAFKA_BROKERS ? it : it.skip;
+  kafkaIt("shows the completion events arriving through Kafka when brokers are given", async () => {
+    const lines: string[] = [];
+    await runDemo({ kafkaBrokers: process.env.KAFKA_BROKERS!.split(","), print: (line) => lines.push(line) });
+    expect(lines.join("\n")).toMatch(/completion events received through Kafka \(k1s0\.demo\.\d+\.job_completed\.v1\): 145 of 145/);
+  }, 60_000);
 
   it("runs against another server given its URL", async () => {
     const server = await createTestServer();

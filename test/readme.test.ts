@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_TIMEOUT_MS, DEFAULTS, JOB_STATUSES, SCHEDULER_ERROR_CODES, TRANSITION_RULES } from "@k1s0/scheduler-client";
 import { main as iterate } from "../examples/readme/iterate.js";
+import { main as kafkaSubscriber } from "../examples/readme/kafka-subscriber.js";
 import { main as quickstart } from "../examples/readme/quickstart.js";
 import { main as unitTestDouble } from "../examples/readme/unit-test-double.js";
 
@@ -20,7 +21,12 @@ function tableAfter(marker: string): string[][] {
 describe("README", () => {
   it("shows each example file verbatim", () => {
     const blocks = [...readme.matchAll(/<!-- example: (\S+) -->\n```ts\n([\s\S]*?)\n```/g)];
-    expect(blocks.map((b) => b[1])).toEqual(["examples/readme/quickstart.ts", "examples/readme/unit-test-double.ts", "examples/readme/iterate.ts"]);
+    expect(blocks.map((b) => b[1])).toEqual([
+      "examples/readme/quickstart.ts",
+      "examples/readme/unit-test-double.ts",
+      "examples/readme/iterate.ts",
+      "examples/readme/kafka-subscriber.ts",
+    ]);
     for (const [, file, code] of blocks) {
       expect(code).toBe(readFileSync(join(root, file), "utf8").trimEnd());
     }
@@ -41,6 +47,10 @@ describe("README", () => {
   it("iterate: stops after 120 of 250 jobs", async () => {
     expect(await iterate()).toEqual(["tenant-0-sync", "tenant-119-sync", "120"]);
   });
+
+  (process.env.KAFKA_BROKERS ? it : it.skip)("kafka subscriber: three interval executions arrive through Kafka", async () => {
+    expect(await kafkaSubscriber(process.env.KAFKA_BROKERS!.split(","))).toEqual(["health-sync succeeded", "health-sync succeeded", "health-sync succeeded"]);
+  }, 60_000);
 
   it("has a status table that matches the engine's rules", () => {
     const rows = tableAfter("status-table");

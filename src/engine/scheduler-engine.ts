@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { SchedulerError } from "../errors/scheduler-error.js";
+import { isThenable } from "../internal/is-thenable.js";
 import type { ExecutionResult, JobCompletedEvent, JobExecution } from "../types/execution.js";
 import type { JobFilter } from "../types/job.js";
 import { type JobSpec, type StoredJob, toJob } from "../types/job-spec.js";
@@ -378,9 +379,6 @@ export class SchedulerEngine {
 
 const MAX_ERROR_LENGTH = 4_096;
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
-}
 
 function errorText(err: unknown): string {
   const text = err instanceof Error ? err.message || err.name : String(err);

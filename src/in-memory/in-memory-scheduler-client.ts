@@ -2,6 +2,8 @@ import { type Clock, type ClockOption, ManualClock, resolveClock } from "../engi
 import type { Executor } from "../engine/executor.js";
 import { type JobCompletedListener, SchedulerEngine } from "../engine/scheduler-engine.js";
 import { SchedulerError } from "../errors/scheduler-error.js";
+import { InMemoryJobCompletedSubscriber, type InMemorySubscriberOptions } from "../events/in-memory-subscriber.js";
+import type { JobCompletedSubscriber } from "../events/job-completed-subscriber.js";
 import { checkCallOptions } from "../internal/call-options.js";
 import { collect, paginate } from "../internal/paginate.js";
 import type { SchedulerClient } from "../scheduler-client.js";
@@ -113,6 +115,14 @@ export class InMemorySchedulerClient implements SchedulerClient {
    */
   onJobCompleted(listener: JobCompletedListener): () => void {
     return this.engine.onJobCompleted(listener);
+  }
+
+  /**
+   * The completion events of this client behind the same {@link JobCompletedSubscriber} shape as
+   * `KafkaJobCompletedSubscriber`, so code that consumes events can be tested in process.
+   */
+  subscriber(options?: InMemorySubscriberOptions): JobCompletedSubscriber {
+    return new InMemoryJobCompletedSubscriber(this.engine, options);
   }
 
   /**

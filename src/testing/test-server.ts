@@ -7,6 +7,7 @@ import { SchedulerError } from "../errors/scheduler-error.js";
 import type { InMemorySchedulerClientOptions } from "../in-memory/in-memory-scheduler-client.js";
 import { translateErrors } from "../mapping/error-mapping.js";
 import { schedulerRoutes } from "../mapping/scheduler-routes.js";
+import { KafkaEventPublisher, type KafkaPublisherOptions } from "../kafka/kafka-event-publisher.js";
 
 /** Options of {@link createTestServer}: the in-memory client's scheduling options, plus where to listen. */
 export interface TestServerOptions extends InMemorySchedulerClientOptions {
@@ -16,6 +17,12 @@ export interface TestServerOptions extends InMemorySchedulerClientOptions {
   host?: string;
   /** How long `close()` waits for open calls before it resets connections. @default 5000 */
   closeGraceMs?: number;
+  /**
+   * Publish a `JobCompletedEvent` to Kafka for every finished execution (topic default
+   * `k1s0.system.scheduler.job_completed.v1`, canonical protobuf JSON, keyed by job id).
+   * @default no Kafka
+   */
+  kafka?: KafkaPublisherOptions;
 }
 
 /** A running scheduler server. */
@@ -37,7 +44,10 @@ export interface TestServer {
   readonly clock: Clock;
   /** Calls `listener` for every finished execution. @returns a function that unsubscribes. */
   onJobCompleted(listener: JobCompletedListener): () => void;
-  /** Stops scheduling, stops accepting connections, lets open calls finish (then resets), and resolves when closed. */
+  /**
+   * Stops scheduling, stops accepting connections, lets open calls finish (then resets them),
+   * publishes the completion events still queued for Kafka, and resolves when all is closed.
+   */
   close(): Promise<void>;
 }
 
@@ -58,7 +68,11 @@ export interface TestServer {
 export async function createTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { port = 0, host = "127.0.0.1", closeGraceMs = 5_000, ...scheduling } = options;
   const clock: Clock = resolveClock(scheduling.clock, scheduling.startTime);
-  const engine = new SchedulerEngine({ ...scheduling, clock });
+  const { kafka, ...engineOptions } = scheduling;
+  const engine = new SchedulerEngine({ ...engineOptions, clock });
+  const publisher = kafka === undefined ? undefined : new KafkaEventPublisher(kafka);
+  await publisher?.start();
+  if (publisher !== undefined) engine.onJobCompleted((event) => publisher.publish(event));
   const server = http2.createServer(
     connectNodeAdapter({ routes: schedulerRoutes(engine), interceptors: [translateErrors] }),
   );
@@ -68,7 +82,10 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
     session.once("close", () => sessions.delete(session));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (err: Error) => {
+      void publisher?.close();
+      reject(err);
+    });
     server.listen(port, host, () => {
       server.off("error", reject);
       resolve();
@@ -93,7 +110,7 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
     close() {
       closing ??= new Promise<void>((resolve) => {
         engine.close();
-        server.close(() => resolve());
+        server.close(() => resolve(publisher?.close()));
         // GOAWAY: clients finish their open streams and open no new ones here.
         for (const session of sessions) session.close();
         const force = setTimeout(() => {

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# A real single-node Apache Kafka broker (KRaft: broker and controller in one JVM) on 127.0.0.1
+# for the tests, without Docker. Jars come from Maven Central via scripts/kafka/pom.xml and are
+# cached in ~/.m2; nothing is installed outside this repository's .kafka/ folder.
+#
+#   scripts/kafka.sh start   fetch jars if needed, start a broker, wait until it accepts
+#                            connections, print KAFKA_BROKERS=127.0.0.1:<port>
+#   scripts/kafka.sh stop    stop it (SIGTERM, then SIGKILL after 15 s) and delete its data
+#   scripts/kafka.sh status  print KAFKA_BROKERS=... if a broker started here is running
+#
+# Environment: KAFKA_PORT (default: a free port), KAFKA_HOME_DIR (default: <repo>/.kafka),
+# KAFKA_START_TIMEOUT (seconds, default 120).
+# Exit codes: 0 ok, 1 failure, 3 no Java on this machine (the broker cannot run here).
+set -euo pipefail
+
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+home="${KAFKA_HOME_DIR:-$repo/.kafka}"
+lib="$home/lib"
+state="$home/broker.env"
+kafka_version="3.9.1"
+
+log() { printf 'kafka.sh: %s\n' "$*" >&2; }
+
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
+}
+
+port_open() {
+  node -e 'const c=require("net").connect(+process.argv[1],"127.0.0.1");c.on("connect",()=>{c.destroy();process.exit(0)});c.on("error",()=>process.exit(1));' "$1"
+}
+
+fetch_jars() {
+  if [ -f "$lib/kafka_2.13-$kafka_version.jar" ]; then return; fi
+  command -v mvn >/dev/null || { log "Maven (mvn) is needed to fetch the Kafka jars"; exit 1; }
+  log "fetching Apache Kafka $kafka_version jars from Maven Central (cached in ~/.m2)"
+  mvn -q -B -f "$repo/scripts/kafka/pom.xml" -Dkafka.lib="$lib" validate >&2
+}
+
+running_pid() {
+  [ -f "$state" ] || return 1
+  local pid
+  pid="$(sed -n 's/^KAFKA_PID=//p' "$state")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+}
+
+start() {
+  command -v java >/dev/null || { log "no java on PATH: cannot run a Kafka broker here"; exit 3; }
+  if running_pid >/dev/null; then
+    sed -n 's/^KAFKA_BROKERS=/KAFKA_BROKERS=/p' "$state"
+    return
+  fi
+  fetch_jars
+  local port controller data
+  port="${KAFKA_PORT:-$(free_port)}"
+  controller="$(free_port)"
+  mkdir -p "$home"
+  data="$(mktemp -d "$home/run.XXXXXX")"
+  cat > "$data/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+inter.broker.listener.name=PLAINTEXT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$data/logs
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+PROPS
+  cat > "$data/log4j.properties" <<'PROPS'
+log4j.rootLogger=INFO, file
+log4j.appender.file=org.apache.log4j.FileAppender
+log4j.appender.file.File=${kafka.logs.dir}/broker.log
+log4j.appender.file.layout=org.apache.log4j.PatternLayout
+log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
+log4j.logger.kafka=INFO
+log4j.logger.org.apache.kafka=WARN
+log4j.logger.state.change.logger=WARN
+PROPS
+  local java_opts=(-Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true
+    "-Dkafka.logs.dir=$data" "-Dlog4j.configuration=file:$data/log4j.properties")
+  java "${java_opts[@]}" -cp "$lib/*" kafka.tools.StorageTool format \
+    -t k1s0-scheduler-test-cluster -c "$data/server.properties" --ignore-formatted > "$data/format.log" 2>&1 \
+    || { log "storage format failed:"; cat "$data/format.log" >&2; exit 1; }
+  # setsid: the broker must not die with the shell that started it, nor get its signals.
+  setsid java "${java_opts[@]}" -cp "$lib/*" kafka.Kafka "$data/server.properties" > "$data/stdout.log" 2>&1 < /dev/null &
+  local pid=$!
+  printf 'KAFKA_PID=%s\nKAFKA_BROKERS=127.0.0.1:%s\nKAFKA_DATA=%s\n' "$pid" "$port" "$data" > "$state"
+  local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-120}))
+  until port_open "$port" && grep -q "Kafka Server started" "$data/broker.log" 2>/dev/null; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      log "broker exited during start-up; last lines of its log:"
+      tail -n 40 "$data/stdout.log" "$data/broker.log" >&2 2>/dev/null || true
+      rm -f "$state"
+      exit 1
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      log "broker did not become ready in ${KAFKA_START_TIMEOUT:-120} s"
+      stop
+      exit 1
+    fi
+    sleep 0.2
+  done
+  log "broker ready on 127.0.0.1:$port (pid $pid)"
+  echo "KAFKA_BROKERS=127.0.0.1:$port"
+}
+
+stop() {
+  local pid data
+  pid="$(running_pid || true)"
+  data="$( [ -f "$state" ] && sed -n 's/^KAFKA_DATA=//p' "$state" || true)"
+  if [ -n "$pid" ]; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 75); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "broker did not stop in 15 s; killing it"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  fi
+  rm -f "$state"
+  if [ -n "$data" ] && [ -d "$data" ]; then rm -rf "$data"; fi
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status)
+    if running_pid >/dev/null; then sed -n 's/^KAFKA_BROKERS=/KAFKA_BROKERS=/p' "$state"; else exit 1; fi ;;
+  *) echo "usage: $0 start|stop|status" >&2; exit 2 ;;
+esac

@@ -1,0 +1,48 @@
+import type { JobCompletedEvent } from "../types/execution.js";
+
+/** Handles one completion event. Resolving acknowledges it; throwing asks for a retry. */
+export type JobCompletedHandler = (event: JobCompletedEvent) => void | Promise<void>;
+
+/** Where a delivery failed. */
+export interface DeliveryFailure {
+  /** `"decode"`: the record is not a valid event; `"handler"`: the handler kept failing. */
+  reason: "decode" | "handler";
+  /** The decode error (a `SchedulerError` naming the field) or the handler's last error. */
+  error: unknown;
+  /** The event, when it could be decoded. */
+  event?: JobCompletedEvent;
+  /** How many times the handler was called (0 for decode failures). */
+  attempts: number;
+  /** The Kafka record, for the Kafka subscriber. */
+  record?: { topic: string; partition: number; offset: string; key: string | null };
+}
+
+/** Options of {@link JobCompletedSubscriber.subscribe}. */
+export interface SubscribeOptions {
+  /**
+   * Called once for an event that cannot be delivered: it does not decode, or the handler still
+   * fails after its retries. Consumption goes on after it returns. @default ignore
+   */
+  onError?: (failure: DeliveryFailure) => void | Promise<void>;
+}
+
+/** A running subscription. */
+export interface Subscription {
+  /** Stops receiving, lets a handler in progress finish, commits, and disconnects. Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * Receives `JobCompletedEvent`s: from Kafka ({@link KafkaJobCompletedSubscriber}) or in process
+ * (`InMemorySchedulerClient.subscriber()`), with one shape so a service's code and its tests
+ * are the same.
+ */
+export interface JobCompletedSubscriber {
+  /** Calls `handler` for each event until the subscription is closed. */
+  subscribe(handler: JobCompletedHandler, options?: SubscribeOptions): Promise<Subscription>;
+  /**
+   * The events as an async iterable. An event is acknowledged when the loop asks for the next
+   * one; ending the loop (or aborting `signal`) closes the subscription.
+   */
+  events(options?: SubscribeOptions & { signal?: AbortSignal }): AsyncIterable<JobCompletedEvent>;
+}

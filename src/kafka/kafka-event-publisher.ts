@@ -1,0 +1,88 @@
+import { Kafka, Partitioners, type Producer } from "kafkajs";
+import { encodeJobCompletedEvent } from "../mapping/event-codec.js";
+import type { JobCompletedEvent } from "../types/execution.js";
+import { type KafkaConnectionOptions, kafkaConfig, kafkaTopic } from "./kafka-options.js";
+
+/** Options of {@link KafkaEventPublisher}. */
+export interface KafkaPublisherOptions extends KafkaConnectionOptions {
+  /** Called when events could not be published by the time the publisher closed. @default ignore */
+  onError?: (error: unknown, unpublished: JobCompletedEvent[]) => void;
+  /** How long `close()` keeps trying to publish what is queued. @default 10000 */
+  closeTimeoutMs?: number;
+}
+
+const MAX_BATCH = 500;
+
+/**
+ * Publishes `JobCompletedEvent`s (the test server's producer side). Events are queued and sent
+ * in order by one loop, keyed by job id; a failed send is retried with backoff, never dropped,
+ * until `close()` gives up after `closeTimeoutMs` and reports what is left through `onError`.
+ */
+export class KafkaEventPublisher {
+  private readonly kafka: Kafka;
+  private readonly producer: Producer;
+  private readonly topic: string;
+  private readonly queue: JobCompletedEvent[] = [];
+  private draining: Promise<void> | undefined;
+  private closingSince: number | undefined;
+
+  constructor(private readonly options: KafkaPublisherOptions) {
+    this.topic = kafkaTopic(options, "kafka");
+    this.kafka = new Kafka(kafkaConfig(options, "kafka"));
+    this.producer = this.kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+  }
+
+  /**
+   * Creates the topic if it does not exist yet (with the broker's defaults), so subscribers
+   * can attach before the first event, then connects.
+   */
+  async start(): Promise<void> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: this.topic }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+    await this.producer.connect();
+  }
+
+  /** Queues an event; it is sent in order after those queued before it. */
+  publish(event: JobCompletedEvent): void {
+    this.queue.push(event);
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined;
+    });
+  }
+
+  /** Sends what is queued (within `closeTimeoutMs`), then disconnects. */
+  async close(): Promise<void> {
+    this.closingSince = Date.now();
+    await this.draining;
+    await this.producer.disconnect();
+  }
+
+  private async drain(): Promise<void> {
+    let backoffMs = 100;
+    while (this.queue.length > 0) {
+      const batch = this.queue.slice(0, MAX_BATCH);
+      try {
+        await this.producer.send({ topic: this.topic, acks: -1, messages: batch.map((e) => encodeJobCompletedEvent(e)) });
+        this.queue.splice(0, batch.length);
+        backoffMs = 100;
+      } catch (error) {
+        const limit = this.options.closeTimeoutMs ?? 10_000;
+        if (this.closingSince !== undefined && Date.now() - this.closingSince >= limit) {
+          this.options.onError?.(error, this.queue.splice(0));
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, backoffMs).unref());
+        backoffMs = Math.min(backoffMs * 2, 5_000);
+      }
+    }
+  }
+}
