@@ -44,3 +44,6 @@ export {
   PROTOBUF_CONTENT_TYPE,
 } from "./mapping/event-codec.js";
 export type { EncodedJobCompletedEvent } from "./mapping/event-codec.js";
+export { silentLogger } from "./logging/logger.js";
+export type { Logger } from "./logging/logger.js";
+export type { Interceptor } from "@connectrpc/connect";

@@ -1,4 +1,6 @@
+import type { Interceptor } from "@connectrpc/connect";
 import { type Clock, SystemClock } from "../engine/clock.js";
+import { type Logger, silentLogger } from "../logging/logger.js";
 import { invalid } from "../validation/invalid.js";
 import { resolvePageSize } from "../validation/request-rules.js";
 
@@ -18,6 +20,14 @@ export interface GrpcSchedulerClientOptions {
    * @default the system clock
    */
   clock?: Pick<Clock, "now">;
+  /**
+   * Connect interceptors, outermost first: add headers, tracing (see the README's
+   * OpenTelemetry example), metrics.
+   * @default none
+   */
+  interceptors?: Interceptor[];
+  /** Where failed calls are reported (at `debug`; they are also thrown). @default silent */
+  logger?: Logger;
 }
 
 /** {@link GrpcSchedulerClientOptions} with every default applied. */
@@ -39,5 +49,9 @@ export function resolveGrpcClientOptions(options: GrpcSchedulerClientOptions = {
   if (typeof clock !== "object" || clock === null || typeof clock.now !== "function") {
     throw invalid("INVALID_ARGUMENT", "options.clock", clock, "must have a now() method");
   }
-  return { timeoutMs, pageSize: resolvePageSize(options.pageSize), clock };
+  const interceptors = options.interceptors ?? [];
+  if (!Array.isArray(interceptors) || !interceptors.every((i) => typeof i === "function")) {
+    throw invalid("INVALID_ARGUMENT", "options.interceptors", interceptors, "must be an array of Connect interceptors");
+  }
+  return { timeoutMs, pageSize: resolvePageSize(options.pageSize), clock, interceptors, logger: options.logger ?? silentLogger };
 }

@@ -44,7 +44,9 @@ export class GrpcSchedulerClient implements SchedulerClient {
     const baseUrl = normalizeServerUrl(serverUrl);
     this.options = resolveGrpcClientOptions(options);
     this.sessions = new Http2SessionManager(baseUrl);
-    this.rpc = createSchedulerRpc(createGrpcTransport({ baseUrl, sessionManager: this.sessions }));
+    this.rpc = createSchedulerRpc(
+      createGrpcTransport({ baseUrl, sessionManager: this.sessions, interceptors: this.options.interceptors }),
+    );
   }
 
   async createJob(req: JobRequest, options?: CallOptions): Promise<Job> {
@@ -109,7 +111,9 @@ export class GrpcSchedulerClient implements SchedulerClient {
     const timeoutMs = remainingMs(checked) ?? this.options.timeoutMs;
     const pending = send({ timeoutMs, ...(signal === undefined ? {} : { signal }) }).catch((err: unknown) => {
       if (signal?.aborted) throw signal.reason;
-      throw toSchedulerError(err);
+      const error = toSchedulerError(err);
+      this.options.logger.debug("scheduler call failed", { code: error.code, message: error.message });
+      throw error;
     });
     this.inFlight.add(pending);
     const forget = (): void => void this.inFlight.delete(pending);

@@ -77,9 +77,12 @@ export class KafkaEventPublisher {
       } catch (error) {
         const limit = this.options.closeTimeoutMs ?? 10_000;
         if (this.closingSince !== undefined && Date.now() - this.closingSince >= limit) {
-          this.options.onError?.(error, this.queue.splice(0));
+          const unpublished = this.queue.splice(0);
+          this.options.logger?.error("job-completed events could not be published", { count: unpublished.length, error: String(error) });
+          this.options.onError?.(error, unpublished);
           return;
         }
+        this.options.logger?.warn("publishing job-completed events failed; retrying", { error: String(error), backoffMs });
         await new Promise((resolve) => setTimeout(resolve, backoffMs).unref());
         backoffMs = Math.min(backoffMs * 2, 5_000);
       }

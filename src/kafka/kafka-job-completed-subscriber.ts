@@ -9,6 +9,7 @@ import type {
   SubscribeOptions,
   Subscription,
 } from "../events/job-completed-subscriber.js";
+import { silentLogger } from "../logging/logger.js";
 import { decodeJobCompletedEvent } from "../mapping/event-codec.js";
 import type { JobCompletedEvent } from "../types/execution.js";
 import { invalid } from "../validation/invalid.js";
@@ -79,11 +80,23 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
    * or the topic does not exist.
    */
   async subscribe(handler: JobCompletedHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    const logger = this.options.logger ?? silentLogger;
     const delivery = new EventDelivery(handler, {
       handlerRetries: this.options.handlerRetries ?? 3,
       retryBackoffMs: this.options.retryBackoffMs ?? 200,
       dedupeWindowMs: this.options.dedupeWindowMs ?? 0,
-    }, options);
+    }, {
+      onError: async (failure) => {
+        logger.error("job-completed event could not be delivered", {
+          reason: failure.reason,
+          attempts: failure.attempts,
+          executionId: failure.event?.executionId,
+          record: failure.record,
+          error: failure.error instanceof Error ? failure.error.message : String(failure.error),
+        });
+        await options.onError?.(failure);
+      },
+    });
     const consumer = this.kafka.consumer({ ...this.options.consumer, groupId: this.groupId });
     const deadLetters = this.options.deadLetterTopic === undefined ? undefined : this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     try {
@@ -110,6 +123,7 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
       await Promise.allSettled([consumer.disconnect(), deadLetters?.disconnect()]);
       throw new SchedulerError(`cannot subscribe to Kafka topic ${this.topic}: ${(err as Error).message}`, "SERVER_ERROR", { cause: err });
     }
+    logger.info("subscribed to job-completed events", { topic: this.topic, groupId: this.groupId });
     let closing: Promise<void> | undefined;
     return {
       close: () =>
@@ -117,6 +131,7 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
           // Stops fetching, waits for the batch in progress, commits resolved offsets, leaves the group.
           await consumer.disconnect();
           await deadLetters?.disconnect();
+          logger.info("job-completed subscription closed", { topic: this.topic, groupId: this.groupId });
         })()),
     };
   }

@@ -1,4 +1,5 @@
 import { type KafkaConfig, logLevel } from "kafkajs";
+import type { Logger } from "../logging/logger.js";
 import { invalid } from "../validation/invalid.js";
 
 /** The topic the scheduler publishes `JobCompletedEvent`s on. */
@@ -17,6 +18,8 @@ export interface KafkaConnectionOptions {
    * @default kafkajs defaults, with logging off (the library prints nothing)
    */
   kafka?: Omit<KafkaConfig, "brokers" | "clientId">;
+  /** Where subscriptions, failed deliveries and publish failures are reported. @default silent */
+  logger?: Logger;
 }
 
 /** Builds the kafkajs config: brokers checked, logging silent unless asked for. */

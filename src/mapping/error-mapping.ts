@@ -1,6 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { ErrorDetailSchema, ErrorReason } from "../../gen/k1s0/system/scheduler/v1/errors_pb.js";
 import { SchedulerError, type SchedulerErrorCode } from "../errors/scheduler-error.js";
+import type { Logger } from "../logging/logger.js";
 
 type DomainReason = Exclude<SchedulerErrorCode, "SERVER_ERROR" | "TIMEOUT">;
 
@@ -65,3 +66,16 @@ export const translateErrors: Interceptor = (next) => async (req) => {
     throw toConnectError(err);
   }
 };
+
+/** A server interceptor that reports every failed call (after translation) to `logger` at `debug`. */
+export function logFailures(logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (err) {
+      const connectError = ConnectError.from(err);
+      logger.debug("scheduler request failed", { method: req.method.name, code: Code[connectError.code], message: connectError.rawMessage });
+      throw err;
+    }
+  };
+}

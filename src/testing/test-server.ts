@@ -5,7 +5,8 @@ import { type Clock, ManualClock, resolveClock } from "../engine/clock.js";
 import { type JobCompletedListener, SchedulerEngine } from "../engine/scheduler-engine.js";
 import { SchedulerError } from "../errors/scheduler-error.js";
 import type { InMemorySchedulerClientOptions } from "../in-memory/in-memory-scheduler-client.js";
-import { translateErrors } from "../mapping/error-mapping.js";
+import { logFailures, translateErrors } from "../mapping/error-mapping.js";
+import { type Logger, silentLogger } from "../logging/logger.js";
 import { schedulerRoutes } from "../mapping/scheduler-routes.js";
 import { KafkaEventPublisher, type KafkaPublisherOptions } from "../kafka/kafka-event-publisher.js";
 
@@ -23,6 +24,8 @@ export interface TestServerOptions extends InMemorySchedulerClientOptions {
    * @default no Kafka
    */
   kafka?: KafkaPublisherOptions;
+  /** Where the server reports start, close and failed requests. @default silent */
+  logger?: Logger;
 }
 
 /** A running scheduler server. */
@@ -68,13 +71,13 @@ export interface TestServer {
 export async function createTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { port = 0, host = "127.0.0.1", closeGraceMs = 5_000, ...scheduling } = options;
   const clock: Clock = resolveClock(scheduling.clock, scheduling.startTime);
-  const { kafka, ...engineOptions } = scheduling;
+  const { kafka, logger = silentLogger, ...engineOptions } = scheduling;
   const engine = new SchedulerEngine({ ...engineOptions, clock });
-  const publisher = kafka === undefined ? undefined : new KafkaEventPublisher(kafka);
+  const publisher = kafka === undefined ? undefined : new KafkaEventPublisher({ logger, ...kafka });
   await publisher?.start();
   if (publisher !== undefined) engine.onJobCompleted((event) => publisher.publish(event));
   const server = http2.createServer(
-    connectNodeAdapter({ routes: schedulerRoutes(engine), interceptors: [translateErrors] }),
+    connectNodeAdapter({ routes: schedulerRoutes(engine), interceptors: [logFailures(logger), translateErrors] }),
   );
   const sessions = new Set<http2.ServerHttp2Session>();
   server.on("session", (session) => {
@@ -94,6 +97,7 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
   const address = server.address() as AddressInfo;
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
+  logger.info("scheduler test server listening", { url: `http://${urlHost}:${address.port}` });
 
   return {
     url: `http://${urlHost}:${address.port}`,

@@ -86,8 +86,12 @@ describeKafka("KafkaJobCompletedSubscriber against a real broker", () => {
     await publish(topic, after);
     const received: string[] = [];
     const failures: DeliveryFailure[] = [];
+    const logged: string[] = [];
+    const logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m: string) => void logged.push(m) };
     open.push(
-      await subscriber(topic, { deadLetterTopic }).subscribe((e) => void received.push(e.executionId), { onError: (f) => void failures.push(f) }),
+      await subscriber(topic, { deadLetterTopic, logger }).subscribe((e) => void received.push(e.executionId), {
+        onError: (f) => void failures.push(f),
+      }),
     );
     await waitFor(() => received.length === 20, "20 good events");
     expect(received).toEqual([...before, ...after].map((e) => e.executionId));
