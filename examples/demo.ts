@@ -14,7 +14,7 @@ import {
   type Subscription,
 } from "@k1s0/scheduler-client";
 import { createTestServer, type TestServer } from "@k1s0/scheduler-client/testing";
-import { formatTable } from "./table.js";
+import { formatTable } from "../src/cli/format-table.js";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;

@@ -84,6 +84,10 @@ console.log(`  esm: job ${job.status}, ${executions.length} executions`);
 JS
 node run.mjs
 
+echo "the k1s0-scheduler bin"
+./node_modules/.bin/k1s0-scheduler cron next "0 2 * * *" --tz Asia/Tokyo --from 2040-01-01T00:00:00Z -n 1 | tee bin.out
+grep -q "^2040-01-01T17:00:00.000Z" bin.out
+
 echo "are the types wrong? (attw)"
 "$repo/node_modules/.bin/attw" --pack "$repo" --format ascii | tail -n 3
 "$repo/node_modules/.bin/attw" --pack "$repo" --quiet

@@ -1,0 +1,209 @@
+import { randomUUID } from "node:crypto";
+import { GrpcSchedulerClient } from "../grpc/grpc-scheduler-client.js";
+import { KafkaJobCompletedSubscriber } from "../kafka/kafka-job-completed-subscriber.js";
+import { createTestServer } from "../testing/test-server.js";
+import { JOB_STATUSES, type JobFilter, type JobRequest, type JobStatus } from "../types/job.js";
+import type { Schedule } from "../types/schedule.js";
+import { validateSchedule } from "../validation/schedule-rules.js";
+import { nextCronFire, DEFAULT_TIME_ZONE } from "../schedule/cron-expression.js";
+import { UsageError } from "./cli-error.js";
+import { durationOption, intOption, onePositional, parse } from "./options.js";
+import { eventLine, executionsTable, jobDetails, jobsTable, toJson } from "./render.js";
+
+/** What a command may use from its surroundings (a process, or a test). */
+export interface CliIo {
+  out(line: string): void;
+  err(line: string): void;
+  env: Record<string, string | undefined>;
+  /** Resolves when the process is asked to stop (SIGINT/SIGTERM). */
+  stopped: Promise<void>;
+}
+
+/** The default scheduler address: $SCHEDULER_URL, else the developer port. */
+export const DEFAULT_SERVER = "http://localhost:8093";
+
+function client(values: { server?: string | undefined; "timeout-ms"?: string | undefined }, io: CliIo): GrpcSchedulerClient {
+  const timeoutMs = intOption("timeout-ms", values["timeout-ms"], 10_000, 1, 3_600_000);
+  return new GrpcSchedulerClient(values.server ?? io.env.SCHEDULER_URL ?? DEFAULT_SERVER, { timeoutMs });
+}
+
+async function withClient<T>(c: GrpcSchedulerClient, work: (c: GrpcSchedulerClient) => Promise<T>): Promise<T> {
+  try {
+    return await work(c);
+  } finally {
+    await c.close();
+  }
+}
+
+/** `jobs list|get|create|pause|resume|cancel` */
+export async function jobsCommand(args: string[], io: CliIo): Promise<void> {
+  const [action, ...rest] = args;
+  switch (action) {
+    case "list": {
+      const { values, positionals } = parse(rest, { status: { type: "string" }, prefix: { type: "string" } });
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      if (values.status !== undefined && !(JOB_STATUSES as readonly string[]).includes(values.status)) {
+        throw new UsageError(`--status must be one of ${JOB_STATUSES.join(", ")}, got "${values.status}"`);
+      }
+      const filter: JobFilter = {
+        ...(values.status === undefined ? {} : { status: values.status as JobStatus }),
+        ...(values.prefix === undefined ? {} : { namePrefix: values.prefix }),
+      };
+      const jobs = await withClient(client(values, io), (c) => c.listJobs(filter));
+      io.out(values.json ? toJson(jobs) : jobs.length === 0 ? "no jobs" : jobsTable(jobs));
+      return;
+    }
+    case "get": {
+      const { values, positionals } = parse(rest, {});
+      const job = await withClient(client(values, io), (c) => c.getJob(onePositional(positionals, "job id")));
+      io.out(values.json ? toJson(job) : jobDetails(job));
+      return;
+    }
+    case "create": {
+      const { values, positionals } = parse(rest, {
+        name: { type: "string" },
+        cron: { type: "string" },
+        tz: { type: "string" },
+        at: { type: "string" },
+        every: { type: "string" },
+        payload: { type: "string" },
+        "max-retries": { type: "string" },
+        "timeout-secs": { type: "string" },
+      });
+      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      if (values.name === undefined) throw new UsageError("jobs create needs --name");
+      const request: JobRequest = {
+        name: values.name,
+        schedule: scheduleFrom(values),
+        payload: payloadFrom(values.payload),
+        ...(values["max-retries"] === undefined ? {} : { maxRetries: intOption("max-retries", values["max-retries"], 0, 0, 1_000_000) }),
+        ...(values["timeout-secs"] === undefined ? {} : { timeoutSecs: intOption("timeout-secs", values["timeout-secs"], 0, 0, 1_000_000_000) }),
+      };
+      const job = await withClient(client(values, io), (c) => c.createJob(request));
+      io.out(values.json ? toJson(job) : jobDetails(job));
+      return;
+    }
+    case "pause":
+    case "resume":
+    case "cancel": {
+      const { values, positionals } = parse(rest, {});
+      const id = onePositional(positionals, "job id");
+      const job = await withClient(client(values, io), async (c) => {
+        await c[`${action}Job`](id);
+        return c.getJob(id);
+      });
+      io.out(values.json ? toJson(job) : `${job.id} ${job.status}`);
+      return;
+    }
+    default:
+      throw new UsageError(action === undefined ? "jobs needs an action: list, get, create, pause, resume or cancel" : `unknown jobs action "${action}"`);
+  }
+}
+
+function scheduleFrom(values: { cron?: string | undefined; tz?: string | undefined; at?: string | undefined; every?: string | undefined }): Schedule {
+  const given = [values.cron, values.at, values.every].filter((v) => v !== undefined).length;
+  if (given !== 1) throw new UsageError("jobs create needs exactly one of --cron, --at or --every");
+  if (values.cron !== undefined) {
+    return values.tz === undefined ? { type: "cron", expression: values.cron } : { type: "cron", expression: values.cron, timezone: values.tz };
+  }
+  if (values.tz !== undefined) throw new UsageError("--tz goes with --cron");
+  if (values.at !== undefined) return { type: "one_shot", runAt: new Date(values.at) };
+  return { type: "interval", intervalMs: durationOption("every", values.every as string) };
+}
+
+function payloadFrom(text: string | undefined): unknown {
+  if (text === undefined) return null;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new UsageError(`--payload must be JSON, got ${JSON.stringify(text)}`);
+  }
+}
+
+/** `executions <jobId>` */
+export async function executionsCommand(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parse(args, {});
+  const executions = await withClient(client(values, io), (c) => c.getExecutions(onePositional(positionals, "job id")));
+  io.out(values.json ? toJson(executions) : executions.length === 0 ? "no executions" : executionsTable(executions));
+}
+
+/** `cron next "<expr>" [--tz ZONE] [-n 5] [--from ISO]`, offline. */
+export async function cronCommand(args: string[], io: CliIo): Promise<void> {
+  const [action, ...rest] = args;
+  if (action !== "next") throw new UsageError(action === undefined ? 'cron needs an action: next "<expression>"' : `unknown cron action "${action}"`);
+  const { values, positionals } = parse(rest, { tz: { type: "string" }, n: { type: "string", short: "n" }, from: { type: "string" } });
+  const expression = onePositional(positionals, "cron expression");
+  const count = intOption("n", values.n, 5, 1, 1_000);
+  const fromMs = values.from === undefined ? Date.now() : new Date(values.from).getTime();
+  if (Number.isNaN(fromMs)) throw new UsageError(`--from must be an ISO date, got "${values.from}"`);
+  const schedule = validateSchedule(
+    values.tz === undefined ? { type: "cron", expression } : { type: "cron", expression, timezone: values.tz },
+    fromMs,
+  );
+  const zone = (schedule.type === "cron" ? schedule.timezone : undefined) ?? DEFAULT_TIME_ZONE;
+  const times: Date[] = [];
+  for (let at = nextCronFire(expression, zone, fromMs); at !== undefined && times.length < count; at = nextCronFire(expression, zone, at)) {
+    times.push(new Date(at));
+  }
+  if (values.json) {
+    io.out(toJson(times));
+    return;
+  }
+  const local = new Intl.DateTimeFormat("sv-SE", { timeZone: zone, dateStyle: "short", timeStyle: "medium" });
+  for (const t of times) io.out(`${t.toISOString()}  ${local.format(t)} ${zone}`);
+}
+
+/** `dev-server [--port 8093] [--host 127.0.0.1] [--kafka brokers] [--topic T]` */
+export async function devServerCommand(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parse(args, {
+    port: { type: "string" },
+    host: { type: "string" },
+    kafka: { type: "string" },
+    topic: { type: "string" },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const port = intOption("port", values.port, 8093, 0, 65_535);
+  const kafka = values.kafka === undefined ? undefined : { brokers: values.kafka.split(","), ...(values.topic === undefined ? {} : { topic: values.topic }) };
+  const server = await createTestServer({ port, host: values.host ?? "127.0.0.1", clock: "system", ...(kafka ? { kafka } : {}) });
+  io.out(values.json ? JSON.stringify({ url: server.url, port: server.port }) : `scheduler dev server listening on ${server.url}${kafka ? ` (events to Kafka ${kafka.brokers.join(",")})` : ""}`);
+  await io.stopped;
+  await server.close();
+  if (!values.json) io.out("scheduler dev server stopped");
+}
+
+/** `events tail --brokers host:port[,...] [--topic T] [--group G] [--from-beginning] [--max-events N]` */
+export async function eventsCommand(args: string[], io: CliIo): Promise<void> {
+  const [action, ...rest] = args;
+  if (action !== "tail") throw new UsageError(action === undefined ? "events needs an action: tail" : `unknown events action "${action}"`);
+  const { values, positionals } = parse(rest, {
+    brokers: { type: "string" },
+    topic: { type: "string" },
+    group: { type: "string" },
+    "from-beginning": { type: "boolean" },
+    "max-events": { type: "string" },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const brokers = values.brokers ?? io.env.KAFKA_BROKERS;
+  if (brokers === undefined) throw new UsageError("events tail needs --brokers (or KAFKA_BROKERS)");
+  const maxEvents = intOption("max-events", values["max-events"], Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER);
+  const subscriber = new KafkaJobCompletedSubscriber({
+    brokers: brokers.split(","),
+    groupId: values.group ?? `k1s0-scheduler-cli-${randomUUID()}`,
+    fromBeginning: values["from-beginning"] ?? false,
+    ...(values.topic === undefined ? {} : { topic: values.topic }),
+  });
+  let seen = 0;
+  let enough: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => (enough = resolve));
+  const subscription = await subscriber.subscribe(
+    (event) => {
+      if (seen >= maxEvents) return;
+      seen++;
+      io.out(values.json ? JSON.stringify(event) : eventLine(event));
+      if (seen >= maxEvents) enough();
+    },
+    { onError: (f) => io.err(`undeliverable event (${f.reason}): ${f.error instanceof Error ? f.error.message : String(f.error)}`) },
+  );
+  await Promise.race([done, io.stopped]);
+  await subscription.close();
+}

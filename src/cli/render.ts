@@ -1,0 +1,58 @@
+import type { JobCompletedEvent, JobExecution } from "../types/execution.js";
+import type { Job } from "../types/job.js";
+import type { Schedule } from "../types/schedule.js";
+import { formatTable } from "./format-table.js";
+
+const iso = (d: Date | undefined): string => (d === undefined ? "-" : d.toISOString());
+
+export function describeSchedule(s: Schedule): string {
+  if (s.type === "cron") return `cron "${s.expression}"${s.timezone ? ` ${s.timezone}` : ""}`;
+  if (s.type === "one_shot") return `once at ${iso(s.runAt)}`;
+  return `every ${s.intervalMs} ms`;
+}
+
+export function jobsTable(jobs: Job[]): string {
+  return formatTable(
+    jobs.map((j) => ({ id: j.id, name: j.name, schedule: describeSchedule(j.schedule), status: j.status, "next run": iso(j.nextRunAt) })),
+    ["id", "name", "schedule", "status", "next run"],
+  );
+}
+
+export function jobDetails(j: Job): string {
+  const rows: [string, string][] = [
+    ["id", j.id],
+    ["name", j.name],
+    ["schedule", describeSchedule(j.schedule)],
+    ["status", j.status],
+    ["next run", iso(j.nextRunAt)],
+    ["created", iso(j.createdAt)],
+    ["max retries", String(j.maxRetries)],
+    ["timeout", `${j.timeoutSecs} s`],
+    ["payload", JSON.stringify(j.payload)],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
+}
+
+export function executionsTable(executions: JobExecution[]): string {
+  return formatTable(
+    executions.map((e) => ({
+      id: e.id,
+      attempt: String(e.attempt),
+      result: e.result,
+      started: iso(e.startedAt),
+      finished: iso(e.finishedAt),
+      error: e.error ?? "",
+    })),
+    ["id", "attempt", "result", "started", "finished", "error"],
+  );
+}
+
+export function eventLine(e: JobCompletedEvent): string {
+  return [iso(e.completedAt), e.jobName, e.result, `attempt ${e.attempt}`, e.jobId, e.executionId, e.error ?? ""].join("  ").trimEnd();
+}
+
+/** JSON for scripts: dates as ISO strings, two-space indent. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, null, 2);
+}

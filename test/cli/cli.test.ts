@@ -1,0 +1,151 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { brokers, freshTopic } from "../support/kafka.js";
+
+const root = join(__dirname, "../..");
+const tsx = join(root, "node_modules/tsx/dist/cli.mjs");
+const main = join(root, "src/cli/main.ts");
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `k1s0-scheduler ...args` as its own process. */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [tsx, main, ...args], { cwd: root, env: { ...process.env, SCHEDULER_URL: "", ...env } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout: stdout.trim(), stderr: stderr.trim() }));
+  });
+}
+
+/** Starts a long-running CLI command and resolves with the process and its first output line. */
+async function start(args: string[]): Promise<{ child: ChildProcessWithoutNullStreams; first: string; lines: string[] }> {
+  const child = spawn(process.execPath, [tsx, main, ...args], { cwd: root, env: { ...process.env } });
+  const lines: string[] = [];
+  const rl = createInterface({ input: child.stdout });
+  const first = await new Promise<string>((resolve, reject) => {
+    rl.on("line", (line) => {
+      lines.push(line);
+      if (lines.length === 1) resolve(line);
+    });
+    child.on("exit", (code) => reject(new Error(`exited with ${code} before printing`)));
+  });
+  return { child, first, lines };
+}
+
+function stop(child: ChildProcessWithoutNullStreams): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.on("exit", (code) => resolve(code));
+    child.kill("SIGTERM");
+  });
+}
+
+jest.setTimeout(90_000);
+
+describe("k1s0-scheduler CLI (run as a process)", () => {
+  it("prints usage with --help (exit 0) and without a command (exit 2)", async () => {
+    const help = await cli(["--help"]);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain("k1s0-scheduler <command>");
+    expect(help.stdout).toContain("Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 job not found, 4 invalid request.");
+    expect((await cli([])).code).toBe(2);
+    expect((await cli(["--version"])).stdout).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it("reports usage errors as one line with exit 2", async () => {
+    for (const args of [["nope"], ["jobs"], ["jobs", "list", "--bogus"], ["jobs", "create", "--name", "x"], ["jobs", "create", "--name", "x", "--every", "soon"], ["cron", "next"]]) {
+      const result = await cli(args);
+      expect(result.code).toBe(2);
+      expect(result.stderr.split("\n")).toHaveLength(1);
+      expect(result.stderr).toMatch(/^error: .*\(see k1s0-scheduler --help\)$/);
+    }
+  });
+
+  it("previews cron fire times offline, DST-correct, as text and JSON", async () => {
+    const text = await cli(["cron", "next", "30 2 * * *", "--tz", "America/New_York", "--from", "2040-03-09T00:00:00Z", "-n", "3"]);
+    expect(text.code).toBe(0);
+    expect(text.stdout.split("\n")).toEqual([
+      "2040-03-09T07:30:00.000Z  2040-03-09 02:30:00 America/New_York",
+      "2040-03-10T07:30:00.000Z  2040-03-10 02:30:00 America/New_York",
+      "2040-03-11T07:00:00.000Z  2040-03-11 03:00:00 America/New_York",
+    ]);
+    const json = await cli(["cron", "next", "0 9 * * MON", "--from", "2040-01-01T00:00:00Z", "-n", "2", "--json"]);
+    expect(JSON.parse(json.stdout)).toEqual(["2040-01-02T09:00:00.000Z", "2040-01-09T09:00:00.000Z"]);
+    const bad = await cli(["cron", "next", "61 * * * *"]);
+    expect([bad.code, bad.stderr]).toEqual([4, expect.stringMatching(/^error: INVALID_SCHEDULE: schedule.expression is not a valid cron expression/)]);
+  });
+
+  it("manages jobs end to end against dev-server", async () => {
+    const server = await start(["dev-server", "--port", "0", "--json"]);
+    try {
+      const { url } = JSON.parse(server.first) as { url: string };
+      const created = await cli(["jobs", "create", "--name", "cli-job", "--every", "200ms", "--payload", '{"tenant":"T-1"}', "--max-retries", "2", "--json", "--server", url]);
+      expect(created.code).toBe(0);
+      const job = JSON.parse(created.stdout) as { id: string; status: string; payload: unknown; maxRetries: number };
+      expect(job).toMatchObject({ status: "pending", payload: { tenant: "T-1" }, maxRetries: 2 });
+
+      // SCHEDULER_URL is used when --server is not given.
+      const list = await cli(["jobs", "list"], { SCHEDULER_URL: url });
+      expect(list.code).toBe(0);
+      expect(list.stdout.split("\n")[0]).toMatch(/^id\s+name\s+schedule\s+status\s+next run$/);
+      expect(list.stdout).toMatch(new RegExp(`${job.id}\\s+cli-job\\s+every 200 ms\\s+pending`));
+
+      const got = await cli(["jobs", "get", job.id, "--server", url]);
+      expect(got.stdout).toMatch(/^id\s+\S+\nname\s+cli-job\nschedule\s+every 200 ms\nstatus\s+pending/);
+
+      // Real time (the dev server runs the system clock): wait, bounded, for an execution.
+      let executions: { result: string }[] = [];
+      for (let i = 0; i < 100 && executions.length === 0; i++) {
+        executions = JSON.parse((await cli(["executions", job.id, "--json", "--server", url])).stdout) as { result: string }[];
+      }
+      expect(executions[0]).toMatchObject({ result: "succeeded" });
+
+      expect((await cli(["jobs", "pause", job.id, "--server", url])).stdout).toBe(`${job.id} paused`);
+      expect((await cli(["jobs", "resume", job.id, "--server", url])).stdout).toBe(`${job.id} pending`);
+      expect((await cli(["jobs", "cancel", job.id, "--server", url])).stdout).toBe(`${job.id} cancelled`);
+
+      const missing = await cli(["jobs", "get", "no-such-job", "--server", url]);
+      expect([missing.code, missing.stderr]).toEqual([3, "error: JOB_NOT_FOUND: job no-such-job not found"]);
+      const invalid = await cli(["jobs", "create", "--name", "bad", "--cron", "61 * * * *", "--server", url]);
+      expect(invalid.code).toBe(4);
+      const state = await cli(["jobs", "pause", job.id, "--server", url]);
+      expect([state.code, state.stderr]).toEqual([1, expect.stringMatching(/^error: INVALID_STATE: cannot pause job .*: it is cancelled$/)]);
+    } finally {
+      expect(await stop(server.child)).toBe(0);
+    }
+  });
+
+  it("fails with exit 1 and one line when no server answers", async () => {
+    const result = await cli(["jobs", "list", "--server", "http://127.0.0.1:9", "--timeout-ms", "2000"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^error: SERVER_ERROR: /);
+    expect(result.stderr.split("\n")).toHaveLength(1);
+  });
+
+  (brokers ? it : it.skip)("tails job-completed events published by dev-server --kafka", async () => {
+    const topic = await freshTopic();
+    const server = await start(["dev-server", "--port", "0", "--json", "--kafka", brokers!.join(","), "--topic", topic]);
+    try {
+      const { url } = JSON.parse(server.first) as { url: string };
+      const tail = cli(["events", "tail", "--brokers", brokers!.join(","), "--topic", topic, "--from-beginning", "--max-events", "2", "--json", "--group", `cli-${randomUUID()}`]);
+      const created = await cli(["jobs", "create", "--name", "tailed", "--every", "100ms", "--json", "--server", url]);
+      const { id } = JSON.parse(created.stdout) as { id: string };
+      const result = await tail;
+      expect(result.code).toBe(0);
+      const events = result.stdout.split("\n").map((l) => JSON.parse(l) as { jobId: string; jobName: string; result: string });
+      expect(events).toHaveLength(2);
+      expect(events.every((e) => e.jobId === id && e.jobName === "tailed" && e.result === "succeeded")).toBe(true);
+    } finally {
+      expect(await stop(server.child)).toBe(0);
+    }
+  });
+});
