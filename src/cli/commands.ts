@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { GrpcSchedulerClient } from "../grpc/grpc-scheduler-client.js";
 import { KafkaJobCompletedSubscriber } from "../kafka/kafka-job-completed-subscriber.js";
 import { createTestServer } from "../testing/test-server.js";
@@ -7,8 +8,25 @@ import type { Schedule } from "../types/schedule.js";
 import { validateSchedule } from "../validation/schedule-rules.js";
 import { nextCronFire, DEFAULT_TIME_ZONE } from "../schedule/cron-expression.js";
 import { UsageError } from "./cli-error.js";
-import { durationOption, intOption, onePositional, parse } from "./options.js";
+import { durationOption, intOption, onePositional } from "./options.js";
 import { eventLine, executionsTable, jobDetails, jobsTable, toJson } from "./render.js";
+
+/** Options every command accepts. */
+const GLOBAL_OPTIONS = {
+  server: { type: "string" },
+  json: { type: "boolean" },
+  "timeout-ms": { type: "string" },
+  help: { type: "boolean", short: "h" },
+} as const satisfies NonNullable<ParseArgsConfig["options"]>;
+
+/** Parses `args` strictly; unknown options and missing values are usage errors. */
+function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {
+  try {
+    return parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split("\n")[0] ?? "bad arguments");
+  }
+}
 
 /** What a command may use from its surroundings (a process, or a test). */
 export interface CliIo {

@@ -1,22 +1,4 @@
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { UsageError } from "./cli-error.js";
-
-/** Options every command accepts. */
-export const GLOBAL_OPTIONS = {
-  server: { type: "string" },
-  json: { type: "boolean" },
-  "timeout-ms": { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const satisfies NonNullable<ParseArgsConfig["options"]>;
-
-/** Parses `args` strictly; unknown options and missing values are usage errors. */
-export function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[], options: O) {
-  try {
-    return parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message.split("\n")[0] ?? "bad arguments");
-  }
-}
 
 /** A whole number option within bounds. */
 export function intOption(name: string, value: string | undefined, fallback: number, min: number, max: number): number {
