@@ -11,7 +11,7 @@ export default tseslint.config(
       "@typescript-eslint/no-floating-promises": "error",
       // async without await is deliberate: it turns validation throws into rejections.
       "@typescript-eslint/require-await": "off",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
   {

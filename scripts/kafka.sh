@@ -8,15 +8,19 @@
 #   scripts/kafka.sh stop    stop it (SIGTERM, then SIGKILL after 15 s) and delete its data
 #   scripts/kafka.sh status  print KAFKA_BROKERS=... if a broker started here is running
 #
-# Environment: KAFKA_PORT (default: a free port), KAFKA_HOME_DIR (default: <repo>/.kafka),
-# KAFKA_START_TIMEOUT (seconds, default 120).
+# Environment: KAFKA_PORT (default: a free port), KAFKA_HOME_DIR (jars and default state,
+# default <repo>/.kafka), KAFKA_STATE_DIR (where this broker's pid and data live, default
+# KAFKA_HOME_DIR; give each concurrent user its own), KAFKA_OWNER_PID (stop the broker when this
+# process dies, so an interrupted test run never leaves one behind), KAFKA_START_TIMEOUT
+# (seconds, default 120).
 # Exit codes: 0 ok, 1 failure, 3 no Java on this machine (the broker cannot run here).
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 home="${KAFKA_HOME_DIR:-$repo/.kafka}"
 lib="$home/lib"
-state="$home/broker.env"
+state_dir="${KAFKA_STATE_DIR:-$home}"
+state="$state_dir/broker.env"
 kafka_version="3.9.1"
 
 log() { printf 'kafka.sh: %s\n' "$*" >&2; }
@@ -40,7 +44,8 @@ running_pid() {
   [ -f "$state" ] || return 1
   local pid
   pid="$(sed -n 's/^KAFKA_PID=//p' "$state")"
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && echo "$pid"
+  # A recorded pid counts only while it is still our broker (pids get reused).
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "kafka.Kafka" && echo "$pid"
 }
 
 start() {
@@ -53,7 +58,7 @@ start() {
   local port controller data
   port="${KAFKA_PORT:-$(free_port)}"
   controller="$(free_port)"
-  mkdir -p "$home"
+  mkdir -p "$home" "$state_dir"
   data="$(mktemp -d "$home/run.XXXXXX")"
   cat > "$data/server.properties" <<PROPS
 process.roles=broker,controller
@@ -92,6 +97,13 @@ PROPS
   setsid java "${java_opts[@]}" -cp "$lib/*" kafka.Kafka "$data/server.properties" > "$data/stdout.log" 2>&1 < /dev/null &
   local pid=$!
   printf 'KAFKA_PID=%s\nKAFKA_BROKERS=127.0.0.1:%s\nKAFKA_DATA=%s\n' "$pid" "$port" "$data" > "$state"
+  if [ -n "${KAFKA_OWNER_PID:-}" ]; then
+    # Watchdog: when the owner (a test run) dies without calling stop, stop the broker and
+    # delete its data; when the broker stops first, the watchdog ends too.
+    setsid bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
+      if kill -0 "$2" 2>/dev/null; then kill -TERM "$2"; sleep 15; kill -KILL "$2" 2>/dev/null; fi
+      rm -rf "$3"' kafka-watchdog "$KAFKA_OWNER_PID" "$pid" "$data" > /dev/null 2>&1 < /dev/null &
+  fi
   local deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-120}))
   until port_open "$port" && grep -q "Kafka Server started" "$data/broker.log" 2>/dev/null; do
     if ! kill -0 "$pid" 2>/dev/null; then

@@ -4,11 +4,13 @@ import type { JobCompletedHandler, Subscription } from "./job-completed-subscrib
 
 /**
  * Turns a push subscription into an async iterable with acknowledgement: the handler for an
- * event resolves only when the loop asks for the next event, so an event the loop body did not
- * finish is never acknowledged (and, on Kafka, never committed).
+ * event resolves only when the loop asks for the next event. When the loop ends (break, throw,
+ * return or abort), the event in hand is not acknowledged - the generator cannot tell whether
+ * the body finished it - so on Kafka it is delivered again: at least once.
+ * `subscribe` gets a `fail` callback that ends the loop with an error (a dead consumer).
  */
 export async function* iterateEvents(
-  subscribe: (handler: JobCompletedHandler) => Promise<Subscription>,
+  subscribe: (handler: JobCompletedHandler, fail: (error: unknown) => void) => Promise<Subscription>,
   signal?: AbortSignal,
 ): AsyncGenerator<JobCompletedEvent, void> {
   signal?.throwIfAborted();
@@ -19,6 +21,7 @@ export async function* iterateEvents(
     wake = undefined;
   };
   let finished = false;
+  let failure: { error: unknown } | undefined;
   const subscription = await subscribe(
     (event) =>
       new Promise<void>((ack, giveBack) => {
@@ -27,15 +30,20 @@ export async function* iterateEvents(
         waiting.push({ event, ack, giveBack });
         notify();
       }),
+    (error) => {
+      failure = { error };
+      notify();
+    },
   );
   const onAbort = (): void => notify();
   signal?.addEventListener("abort", onAbort);
-  let current: { ack: () => void } | undefined;
+  let current: { ack: () => void; giveBack: (reason: unknown) => void } | undefined;
   try {
     for (;;) {
       current?.ack();
       current = undefined;
-      while (waiting.length === 0 && !signal?.aborted) await new Promise<void>((resolve) => (wake = resolve));
+      while (waiting.length === 0 && !signal?.aborted && failure === undefined) await new Promise<void>((resolve) => (wake = resolve));
+      if (failure !== undefined) throw failure.error;
       if (signal?.aborted) return;
       const next = waiting.shift();
       if (next !== undefined) {
@@ -46,9 +54,8 @@ export async function* iterateEvents(
   } finally {
     finished = true;
     signal?.removeEventListener("abort", onAbort);
-    // The event in hand when the loop ended was handled by the loop body: acknowledge it.
-    // Events still waiting were never seen: hand them back unacknowledged (Kafka redelivers them).
-    current?.ack();
+    // Neither the event in hand nor those still waiting are acknowledged: Kafka redelivers them.
+    current?.giveBack(ABANDONED);
     for (const pending of waiting.splice(0)) pending.giveBack(ABANDONED);
     await subscription.close();
   }

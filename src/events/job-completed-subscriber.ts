@@ -5,9 +5,13 @@ export type JobCompletedHandler = (event: JobCompletedEvent) => void | Promise<v
 
 /** Where a delivery failed. */
 export interface DeliveryFailure {
-  /** `"decode"`: the record is not a valid event; `"handler"`: the handler kept failing. */
-  reason: "decode" | "handler";
-  /** The decode error (a `SchedulerError` naming the field) or the handler's last error. */
+  /**
+   * `"decode"`: the record is not a valid event; `"handler"`: the handler kept failing;
+   * `"consumer"`: the Kafka consumer stopped for good (a non-retriable error) - no more events
+   * arrive on this subscription, and an `events()` loop ends with this error.
+   */
+  reason: "decode" | "handler" | "consumer";
+  /** The decode error (a `SchedulerError` naming the field), the handler's last error, or the consumer's. */
   error: unknown;
   /** The event, when it could be decoded. */
   event?: JobCompletedEvent;
@@ -20,8 +24,9 @@ export interface DeliveryFailure {
 /** Options of {@link JobCompletedSubscriber.subscribe}. */
 export interface SubscribeOptions {
   /**
-   * Called once for an event that cannot be delivered: it does not decode, or the handler still
-   * fails after its retries. Consumption goes on after it returns. @default ignore
+   * Called for an event that cannot be delivered (it does not decode, or the handler still fails
+   * after its retries; consumption goes on after it returns), and when the consumer stops for
+   * good. Like the events, a report can repeat after a crash or rebalance. @default ignore
    */
   onError?: (failure: DeliveryFailure) => void | Promise<void>;
 }

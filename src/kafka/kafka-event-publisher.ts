@@ -54,9 +54,7 @@ export class KafkaEventPublisher {
   /** Queues an event; it is sent in order after those queued before it. */
   publish(event: JobCompletedEvent): void {
     this.queue.push(event);
-    this.draining ??= this.drain().finally(() => {
-      this.draining = undefined;
-    });
+    this.draining ??= this.drain();
   }
 
   /** Sends what is queued (within `closeTimeoutMs`), then disconnects. */
@@ -66,9 +64,17 @@ export class KafkaEventPublisher {
     await this.producer.disconnect();
   }
 
+  /**
+   * Sends until the queue is empty. `draining` is cleared in the same synchronous step as the
+   * final empty-queue check, so a publish() can never queue an event that no drain will send.
+   */
   private async drain(): Promise<void> {
     let backoffMs = 100;
-    while (this.queue.length > 0) {
+    for (;;) {
+      if (this.queue.length === 0) {
+        this.draining = undefined;
+        return;
+      }
       const batch = this.queue.slice(0, MAX_BATCH);
       try {
         await this.producer.send({ topic: this.topic, acks: -1, messages: batch.map((e) => encodeJobCompletedEvent(e)) });
@@ -79,6 +85,7 @@ export class KafkaEventPublisher {
         if (this.closingSince !== undefined && Date.now() - this.closingSince >= limit) {
           const unpublished = this.queue.splice(0);
           this.options.logger?.error("job-completed events could not be published", { count: unpublished.length, error: String(error) });
+          this.draining = undefined;
           this.options.onError?.(error, unpublished);
           return;
         }

@@ -99,6 +99,12 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
     });
     const consumer = this.kafka.consumer({ ...this.options.consumer, groupId: this.groupId });
     const deadLetters = this.options.deadLetterTopic === undefined ? undefined : this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      // kafkajs restarts the consumer after retriable errors; otherwise it is gone for good.
+      if (payload.restart) return;
+      logger.error("job-completed consumer stopped", { topic: this.topic, groupId: this.groupId, error: payload.error.message });
+      void options.onError?.({ reason: "consumer", error: payload.error, attempts: 0 });
+    });
     try {
       await deadLetters?.connect();
       await consumer.connect();
@@ -137,8 +143,17 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
   }
 
   events(options: SubscribeOptions & { signal?: AbortSignal } = {}): AsyncIterable<JobCompletedEvent> {
-    const { signal, ...subscribeOptions } = options;
-    return iterateEvents((handler) => this.subscribe(handler, subscribeOptions), signal);
+    const { signal, onError } = options;
+    return iterateEvents(
+      (handler, fail) =>
+        this.subscribe(handler, {
+          onError: async (failure) => {
+            await onError?.(failure);
+            if (failure.reason === "consumer") fail(failure.error);
+          },
+        }),
+      signal,
+    );
   }
 
   private async process(

@@ -155,13 +155,15 @@ describeKafka("KafkaJobCompletedSubscriber against a real broker", () => {
     await waitFor(() => first >= 100, "100 events in the first run");
     await one.close();
     const stoppedAt = first;
+    // close() committed exactly what the handler finished: no more (loss), no less (replay).
+    expect(await committed(groupId, topic)).toBe(stoppedAt);
     const two = await subscriber(topic, { groupId }).subscribe((e) => void seen.add(e.executionId));
     open.push(two);
     await waitFor(() => seen.size === 300, "all 300 events across the restart");
     expect(stoppedAt).toBeLessThan(300);
   });
 
-  it("acknowledges only what an events() loop consumed: a new subscriber resumes after it", async () => {
+  it("acknowledges only what an events() loop moved past: a new subscriber resumes at the event in hand", async () => {
     const topic = await freshTopic();
     const events = Array.from({ length: 10 }, (_, n) => event(n));
     await publish(topic, events);
@@ -173,9 +175,10 @@ describeKafka("KafkaJobCompletedSubscriber against a real broker", () => {
     }
     const secondRun: string[] = [];
     open.push(await subscriber(topic, { groupId }).subscribe((e) => void secondRun.push(e.executionId)));
-    await waitFor(() => secondRun.length >= 6, "the rest");
+    await waitFor(() => secondRun.length >= 7, "the rest");
     expect(firstRun).toEqual(events.slice(0, 4).map((e) => e.executionId));
-    expect(secondRun).toEqual(events.slice(4).map((e) => e.executionId));
+    // The loop broke while holding the 4th event: not acknowledged, so delivered again.
+    expect(secondRun).toEqual(events.slice(3).map((e) => e.executionId));
   });
 
   it("closes during traffic without leaving sockets or timers behind", async () => {
@@ -184,15 +187,99 @@ describeKafka("KafkaJobCompletedSubscriber against a real broker", () => {
     const publisher = new KafkaEventPublisher({ brokers: brokers!, topic });
     await publisher.start();
     let received = 0;
-    const subscription = await subscriber(topic).subscribe(async () => {
-      received++;
+    const groupId = uniqueGroup();
+    const subscription = await subscriber(topic, { groupId }).subscribe(async () => {
       await new Promise((resolve) => setImmediate(resolve));
+      received++;
     });
     for (let n = 0; n < 500; n++) publisher.publish(event(n));
     await waitFor(() => received > 0, "traffic");
     await subscription.close();
     await publisher.close();
+    // The handler in progress at close() finished, and what finished is what was committed.
+    expect(await committed(groupId, topic)).toBe(received);
     await waitFor(() => activeHandles() <= baseline, `handles back to ${baseline} (now ${activeHandles()}: ${process.getActiveResourcesInfo().join(",")})`, 10_000);
+  });
+
+  it("reads only new events by default, on the default topic", async () => {
+    const old = event(1);
+    await publish("k1s0.system.scheduler.job_completed.v1", [old]);
+    const received: string[] = [];
+    const sub = new KafkaJobCompletedSubscriber({ brokers: brokers!, groupId: uniqueGroup() });
+    open.push(await sub.subscribe((e) => void received.push(e.executionId)));
+    // A fresh group starts at the end: publish until one new event arrives (the group may still be joining).
+    const fresh: string[] = [];
+    for (let i = 0; i < 100 && received.length === 0; i++) {
+      const e = event(1000 + i);
+      fresh.push(e.executionId);
+      await publish("k1s0.system.scheduler.job_completed.v1", [e]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await waitFor(() => received.length > 0, "a new event");
+    expect(received).not.toContain(old.executionId);
+    expect(fresh).toContain(received[0]);
+  });
+
+  it("dead-letters an event whose handler keeps failing, reports it once, and goes on", async () => {
+    const topic = await freshTopic();
+    const deadLetterTopic = await freshTopic();
+    const events = [event(1), event(2), event(3)];
+    await publish(topic, events);
+    const handled: string[] = [];
+    const failures: DeliveryFailure[] = [];
+    let calls = 0;
+    open.push(
+      await subscriber(topic, { deadLetterTopic, handlerRetries: 2 }).subscribe(
+        (e) => {
+          if (e.executionId === events[1].executionId) {
+            calls++;
+            throw new Error("cannot process");
+          }
+          handled.push(e.executionId);
+        },
+        { onError: (f) => void failures.push(f) },
+      ),
+    );
+    await waitFor(() => handled.length === 2, "the two good events");
+    expect(calls).toBe(3);
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toMatchObject({ reason: "handler", attempts: 3, event: events[1], record: { offset: "1" } });
+    const dead = await readAll(deadLetterTopic, 1);
+    expect(dead[0]).toMatchObject({ reason: "handler", error: "cannot process", executionId: events[1].executionId });
+  });
+
+  it("drops repeated executionIds within the dedupe window", async () => {
+    const topic = await freshTopic();
+    const e = event(1);
+    await publish(topic, [e, e, event(2), e]);
+    const handled: string[] = [];
+    open.push(await subscriber(topic, { dedupeWindowMs: 60_000 }).subscribe((x) => void handled.push(x.executionId)));
+    await waitFor(() => handled.length >= 2, "two distinct events");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(handled).toHaveLength(2);
+  });
+
+  it("reports a consumer that stops for good, and ends an events() loop with its error", async () => {
+    const topic = await freshTopic();
+    await publish(topic, [event(1)]);
+    // Producing to an internal topic is refused without retry: the consumer dies.
+    const broken = { deadLetterTopic: "__consumer_offsets", handlerRetries: 0 };
+    const failures: DeliveryFailure[] = [];
+    open.push(
+      await subscriber(topic, broken).subscribe(
+        () => {
+          throw new Error("handler fails");
+        },
+        { onError: (f) => void failures.push(f) },
+      ),
+    );
+    await waitFor(() => failures.some((f) => f.reason === "consumer"), "the consumer failure");
+    expect(failures.find((f) => f.reason === "consumer")!.error).toBeInstanceOf(Error);
+
+    const loop = (async () => {
+      for await (const _ of subscriber(topic, broken).events()) throw new Error("handler fails");
+    })();
+    await expect(loop).rejects.toThrow();
   });
 
   it("rejects bad options before connecting", () => {
@@ -203,6 +290,37 @@ describeKafka("KafkaJobCompletedSubscriber against a real broker", () => {
     expect(() => new KafkaJobCompletedSubscriber({ brokers: ["h:1"], groupId: "g", handlerRetries: -1 })).toThrow(expect.objectContaining({ field: "options.handlerRetries" }));
   });
 });
+
+/** The group's committed offsets on the topic, summed over partitions (-1 = none counts as 0). */
+async function committed(groupId: string, topic: string): Promise<number> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    return offsets.partitions.reduce((sum, p) => sum + Math.max(Number(p.offset), 0), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Reads `count` dead letters from a topic. */
+async function readAll(topic: string, count: number): Promise<{ reason: string; error: string; executionId: string }[]> {
+  const out: { reason: string; error: string; executionId: string }[] = [];
+  const reader = kafka().consumer({ groupId: uniqueGroup() });
+  await reader.connect();
+  await reader.subscribe({ topic, fromBeginning: true });
+  await reader.run({
+    eachMessage: async ({ message }) =>
+      void out.push({
+        reason: message.headers!["x-k1s0-dead-letter-reason"]!.toString(),
+        error: message.headers!["x-k1s0-dead-letter-error"]!.toString(),
+        executionId: (JSON.parse(message.value!.toString()) as { executionId: string }).executionId,
+      }),
+  });
+  await waitFor(() => out.length >= count, `${count} dead letters`);
+  await reader.disconnect();
+  return out;
+}
 
 /** Sockets and timers alive in this process (what --detectOpenHandles would report). */
 function activeHandles(): number {

@@ -3,15 +3,21 @@
 // Without Java (or if the broker cannot start) the Kafka tests are skipped with the reason
 // printed - except under CI=true, where a missing broker is a failure.
 const { spawnSync } = require("node:child_process");
+const { mkdtempSync } = require("node:fs");
+const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 
 module.exports = async function kafkaGlobalSetup() {
   if (process.env.KAFKA_BROKERS) return;
   const root = join(__dirname, "..", "..");
+  // A broker of this run's own: concurrent runs never share (or stop) each other's, and the
+  // watchdog stops it if this process dies without reaching globalTeardown (Ctrl-C).
+  process.env.KAFKA_STATE_DIR = mkdtempSync(join(tmpdir(), "k1s0-kafka-"));
   const started = spawnSync("bash", [join(root, "scripts", "kafka.sh"), "start"], {
     cwd: root,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, KAFKA_OWNER_PID: String(process.pid) },
   });
   const brokers = /KAFKA_BROKERS=(\S+)/.exec(started.stdout ?? "")?.[1];
   if (started.status === 0 && brokers) {
