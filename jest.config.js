@@ -1,7 +1,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: "node",
-  roots: ["<rootDir>/test"],
+  // examples/*.test.ts are the examples' own tests (a service's unit test with the in-memory double).
+  roots: ["<rootDir>/test", "<rootDir>/examples"],
   testMatch: ["**/*.test.ts"],
   // A real Kafka broker for test/kafka/*.broker.test.ts (scripts/kafka.sh), stopped afterwards.
   globalSetup: "<rootDir>/test/support/kafka-global-setup.js",

@@ -3,6 +3,7 @@ import { invalid } from "../validation/invalid.js";
 
 /** A pending wake-up set with {@link Clock.setAlarm}. */
 export interface Alarm {
+  /** Cancels the wake-up; calling it again, or after it fired, does nothing. */
   cancel(): void;
 }
 

@@ -4,6 +4,7 @@ import type { Job } from "../types/job.js";
 export interface ExecutionContext {
   /** The job, as it was when the execution started. */
   job: Job;
+  /** Id of the execution record this run writes. */
   executionId: string;
   /** 1 for the first attempt of a fire, 2 for its first retry, and so on. */
   attempt: number;

@@ -5,7 +5,13 @@ import type { JobStatus } from "../types/job.js";
 export type JobOperation = "pause" | "resume" | "cancel";
 
 /** What an operation does in a status: change it, leave it (`noop`), or fail (`INVALID_STATE`). */
-export type TransitionRule = { to: JobStatus } | "noop" | "invalid";
+export type TransitionRule =
+  | {
+      /** The status the job moves to. */
+      to: JobStatus;
+    }
+  | "noop"
+  | "invalid";
 
 /**
  * The status rules for caller operations, one row per status. The README's status table is

@@ -49,6 +49,7 @@ export interface SchedulerErrorOptions {
  * ```
  */
 export class SchedulerError extends Error {
+  /** Always `"SchedulerError"`. */
   override readonly name = "SchedulerError";
   /** The request field at fault, when one field is (for example `"schedule.expression"`). */
   readonly field: string | undefined;

@@ -18,7 +18,16 @@ export interface DeliveryFailure {
   /** How many times the handler was called (0 for decode failures). */
   attempts: number;
   /** The Kafka record, for the Kafka subscriber. */
-  record?: { topic: string; partition: number; offset: string; key: string | null };
+  record?: {
+    /** Topic of the record. */
+    topic: string;
+    /** Partition of the record. */
+    partition: number;
+    /** Offset of the record, as kafkajs gives it (a decimal string). */
+    offset: string;
+    /** The record key (the job id for well-formed events). */
+    key: string | null;
+  };
 }
 
 /** Options of {@link JobCompletedSubscriber.subscribe}. */

@@ -3,7 +3,7 @@ import { encodeJobCompletedEvent } from "../mapping/event-codec.js";
 import type { JobCompletedEvent } from "../types/execution.js";
 import { type KafkaConnectionOptions, kafkaConfig, kafkaTopic } from "./kafka-options.js";
 
-/** Options of {@link KafkaEventPublisher}. */
+/** Options of the test server's Kafka publisher (`createTestServer({ kafka })`). */
 export interface KafkaPublisherOptions extends KafkaConnectionOptions {
   /** Called when events could not be published by the time the publisher closed. @default ignore */
   onError?: (error: unknown, unpublished: JobCompletedEvent[]) => void;

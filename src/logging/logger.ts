@@ -8,9 +8,13 @@
  * ```
  */
 export interface Logger {
+  /** Details for troubleshooting, e.g. each failed call. */
   debug(message: string, fields?: Record<string, unknown>): void;
+  /** Lifecycle: started, subscribed, closed. */
   info(message: string, fields?: Record<string, unknown>): void;
+  /** Something failed and is being retried. */
   warn(message: string, fields?: Record<string, unknown>): void;
+  /** Something failed for good (an event not delivered or not published). */
   error(message: string, fields?: Record<string, unknown>): void;
 }
 

@@ -15,9 +15,15 @@ export const PROTOBUF_CONTENT_TYPE = "application/x-protobuf";
 
 /** A Kafka record for one event: keyed by job id, so one job's events stay in order. */
 export interface EncodedJobCompletedEvent {
+  /** The record key: the job id. */
   key: string;
+  /** The encoded message. */
   value: Buffer;
-  headers: { "content-type": string };
+  /** Record headers. */
+  headers: {
+    /** `application/json` or `application/x-protobuf`. */
+    "content-type": string;
+  };
 }
 
 /**

@@ -32,6 +32,7 @@ export interface TestServerOptions extends InMemorySchedulerClientOptions {
 export interface TestServer {
   /** Base URL for `new GrpcSchedulerClient(url)`, e.g. `http://127.0.0.1:40123`. */
   readonly url: string;
+  /** The port it listens on (the one picked when `port` was 0). */
   readonly port: number;
   /**
    * Moves a manual clock forward, running everything due.
@@ -56,7 +57,7 @@ export interface TestServer {
 
 /**
  * Starts a real scheduler server: Connect's gRPC (and Connect, gRPC-Web) protocol on
- * `node:http2` cleartext, backed by the same engine as {@link InMemorySchedulerClient}. Any
+ * `node:http2` cleartext, backed by the same engine as `InMemorySchedulerClient`. Any
  * gRPC client can talk to it (the tests use `buf curl` too).
  *
  * @example

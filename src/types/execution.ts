@@ -11,11 +11,15 @@ export const EXECUTION_RESULTS = [
 
 /** One attempt at running a job. Every retry is an execution of its own. */
 export interface JobExecution {
+  /** Server-assigned id of this execution. */
   id: string;
+  /** The job it belongs to. */
   jobId: string;
+  /** When the attempt started. */
   startedAt: Date;
   /** Absent while `result` is `"running"`. */
   finishedAt?: Date;
+  /** How the attempt went. */
   result: ExecutionResult;
   /** Why the attempt failed or timed out. */
   error?: string;
@@ -29,8 +33,11 @@ export interface JobExecution {
  * `executionId`.
  */
 export interface JobCompletedEvent {
+  /** The job the execution belongs to. */
   jobId: string;
+  /** The execution that finished: unique per event, the key to deduplicate by. */
   executionId: string;
+  /** When the execution finished. */
   completedAt: Date;
   /** `"succeeded"`, `"failed"` or `"timed_out"`. */
   result: ExecutionResult;

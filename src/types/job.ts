@@ -36,13 +36,19 @@ export interface JobRequest {
 export interface Job {
   /** Server-assigned id. */
   id: string;
+  /** The name it was registered with. */
   name: string;
+  /** When it fires. */
   schedule: Schedule;
+  /** Where it is in its lifecycle. */
   status: JobStatus;
   /** The payload as registered (a fresh copy on every read). */
   payload: unknown;
+  /** Retries after a failed or timed-out attempt. */
   maxRetries: number;
+  /** Per-execution timeout, in seconds. */
   timeoutSecs: number;
+  /** When it was registered (server time). */
   createdAt: Date;
   /** The next fire (or pending retry); absent while running, paused and in terminal states. */
   nextRunAt?: Date;

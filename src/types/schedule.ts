@@ -10,9 +10,26 @@
  *   the first fire one interval after creation.
  */
 export type Schedule =
-  | { type: "cron"; expression: string; timezone?: string }
-  | { type: "one_shot"; runAt: Date }
-  | { type: "interval"; intervalMs: number };
+  | {
+      /** Discriminant: a cron schedule. */
+      type: "cron";
+      /** The cron expression, e.g. `"0 2 * * *"`. */
+      expression: string;
+      /** IANA time zone the expression is evaluated in. @default "UTC" */
+      timezone?: string;
+    }
+  | {
+      /** Discriminant: a one-shot schedule. */
+      type: "one_shot";
+      /** The instant to fire at. */
+      runAt: Date;
+    }
+  | {
+      /** Discriminant: an interval schedule. */
+      type: "interval";
+      /** Milliseconds between fires. */
+      intervalMs: number;
+    };
 
 /** The `type` of a {@link Schedule}. */
 export type ScheduleType = Schedule["type"];

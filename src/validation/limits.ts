@@ -24,7 +24,10 @@ export const LIMITS = {
 
 /** Values used when a request leaves a field out. */
 export const DEFAULTS = {
+  /** `JobRequest.maxRetries` when left out. */
   maxRetries: 0,
+  /** `JobRequest.timeoutSecs` when left out. */
   timeoutSecs: 60,
+  /** Items per page when a listing sets none. */
   pageSize: 100,
 } as const;

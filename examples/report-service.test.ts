@@ -1,0 +1,47 @@
+/**
+ * The design document's unit test for a service (it used mockall), written with the in-memory
+ * double and a manual clock instead of a mock: the real scheduling rules run, deterministically.
+ */
+import { type ExecutionContext, InMemorySchedulerClient } from "@k1s0/scheduler-client";
+import { ReportService } from "./report-service.js";
+
+describe("ReportService", () => {
+  it("registers the daily report cron job on start-up, once", async () => {
+    const scheduler = new InMemorySchedulerClient({ clock: "manual", startTime: new Date("2030-01-01T00:00:00Z") });
+    const service = new ReportService(scheduler, "TENANT-001");
+
+    const job = await service.start();
+    await service.start(); // a restart
+
+    expect(scheduler.getAll()).toHaveLength(1);
+    expect(job).toMatchObject({
+      name: "daily-report-TENANT-001",
+      schedule: { type: "cron", expression: "0 2 * * *", timezone: "Asia/Tokyo" },
+      status: "pending",
+      nextRunAt: new Date("2030-01-01T17:00:00Z"), // 02:00 in Tokyo
+    });
+  });
+
+  it("gets its payload delivered at 02:00 Tokyo time, retried after a failure", async () => {
+    const runs: ExecutionContext[] = [];
+    const scheduler = new InMemorySchedulerClient({
+      clock: "manual",
+      startTime: new Date("2030-01-01T00:00:00Z"),
+      executor: (ctx) => {
+        runs.push(ctx);
+        if (ctx.attempt === 1) throw new Error("report database busy");
+      },
+    });
+    const job = await new ReportService(scheduler, "TENANT-001").start();
+
+    await scheduler.advanceTime(18 * 60 * 60 * 1000); // to 18:00 UTC = 03:00 Tokyo
+
+    expect(runs.map((r) => [r.attempt, r.job.payload])).toEqual([
+      [1, { report_type: "daily", tenant_id: "TENANT-001" }],
+      [2, { report_type: "daily", tenant_id: "TENANT-001" }],
+    ]);
+    const executions = await scheduler.getExecutions(job.id);
+    expect(executions.map((e) => e.result)).toEqual(["failed", "succeeded"]);
+    expect((await scheduler.getJob(job.id)).nextRunAt).toEqual(new Date("2030-01-02T17:00:00Z"));
+  });
+});
