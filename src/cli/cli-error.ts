@@ -17,6 +17,7 @@ const EXIT_BY_CODE: Record<SchedulerErrorCode, number> = {
   INVALID_SCHEDULE: EXIT_CODES.invalidRequest,
   INVALID_ARGUMENT: EXIT_CODES.invalidRequest,
   INVALID_STATE: EXIT_CODES.failed,
+  UNAUTHENTICATED: EXIT_CODES.failed,
   TIMEOUT: EXIT_CODES.failed,
   SERVER_ERROR: EXIT_CODES.failed,
 };

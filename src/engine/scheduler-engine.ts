@@ -7,6 +7,7 @@ import { type JobSpec, type StoredJob, toJob } from "../types/job-spec.js";
 import { resolvePageSize, validateJobId, validateJobSpec } from "../validation/request-rules.js";
 import type { Alarm, Clock } from "./clock.js";
 import { ExecutionHistory, type ExecutionRecord, toJobExecution } from "./execution-history.js";
+import { IdempotencyStore } from "./idempotency-store.js";
 import { type Executor, succeedAtOnce } from "./executor.js";
 import { applyOperation, type JobOperation } from "./job-lifecycle.js";
 import { type JobRecord, nextRecurringFire, type RunningExecution, toStoredJob } from "./job-record.js";
@@ -24,6 +25,8 @@ export interface SchedulerEngineOptions {
   retryInitialBackoffMs?: number;
   /** Longest delay between retries; each retry doubles the delay up to this. @default 60000 */
   retryMaxBackoffMs?: number;
+  /** How long an idempotency key is remembered. @default 86400000 (24 h) */
+  idempotencyWindowMs?: number;
 }
 
 /** One page of a listing. */
@@ -51,6 +54,7 @@ export class SchedulerEngine {
   /** Jobs in creation order; index = seq. */
   private readonly bySeq: JobRecord[] = [];
   private readonly timers = new TimerQueue();
+  private readonly idempotency: IdempotencyStore;
   private readonly listeners = new Set<JobCompletedListener>();
   private alarm: Alarm | undefined;
   private alarmAtMs: number | undefined;
@@ -63,6 +67,7 @@ export class SchedulerEngine {
     this.historyLimit = positiveInteger("executionHistoryLimit", options.executionHistoryLimit, 100);
     this.backoffInitialMs = positiveInteger("retryInitialBackoffMs", options.retryInitialBackoffMs, 1_000);
     this.backoffMaxMs = positiveInteger("retryMaxBackoffMs", options.retryMaxBackoffMs, 60_000);
+    this.idempotency = new IdempotencyStore(positiveInteger("idempotencyWindowMs", options.idempotencyWindowMs, 86_400_000));
   }
 
   /** The engine's current time. */
@@ -71,12 +76,17 @@ export class SchedulerEngine {
   }
 
   /**
-   * Registers a job after validating `spec` against the engine's clock.
-   * @throws `INVALID_SCHEDULE`, `INVALID_ARGUMENT`
+   * Registers a job after validating `spec` against the engine's clock. A spec with an
+   * idempotency key seen before returns the job that key created (before any time-dependent
+   * validation, so a retry after a one-shot's time still gets the original).
+   * @throws `INVALID_SCHEDULE`, `INVALID_ARGUMENT` (also: key reused for a different request)
    */
   createJob(spec: JobSpec): StoredJob {
     this.assertOpen();
     const nowMs = this.clock.now();
+    const key = typeof spec.idempotencyKey === "string" ? spec.idempotencyKey : undefined;
+    const earlier = key === undefined ? undefined : this.idempotency.lookup(key, spec, nowMs);
+    if (earlier !== undefined) return toStoredJob(this.jobs.get(earlier) as JobRecord);
     const valid = validateJobSpec(spec, nowMs);
     const record: JobRecord = {
       id: randomUUID(),
@@ -94,6 +104,7 @@ export class SchedulerEngine {
     this.jobs.set(record.id, record);
     this.bySeq.push(record);
     this.scheduleNext(record, nowMs);
+    if (key !== undefined) this.idempotency.remember(key, spec, record.id, nowMs);
     return toStoredJob(record);
   }
 

@@ -11,6 +11,7 @@
  * | `INVALID_STATE` | the operation is not allowed in the job's current status |
  * | `TIMEOUT` | the call's deadline passed before the server answered |
  * | `SERVER_ERROR` | anything else: the server failed, or could not be reached |
+ * | `UNAUTHENTICATED` | the server refused the credentials (missing or wrong token, certificate) |
  */
 export const SCHEDULER_ERROR_CODES = [
   "JOB_NOT_FOUND",
@@ -19,6 +20,7 @@ export const SCHEDULER_ERROR_CODES = [
   "TIMEOUT",
   "INVALID_ARGUMENT",
   "INVALID_STATE",
+  "UNAUTHENTICATED",
 ] as const;
 
 /** One of {@link SCHEDULER_ERROR_CODES}. */

@@ -1,4 +1,7 @@
+import { randomUUID } from "node:crypto";
+import type { Interceptor } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
+import { retryInterceptor } from "./retry-interceptor.js";
 import { SchedulerError } from "../errors/scheduler-error.js";
 import { checkCallOptions } from "../internal/call-options.js";
 import { collect, paginate } from "../internal/paginate.js";
@@ -43,14 +46,28 @@ export class GrpcSchedulerClient implements SchedulerClient {
   constructor(serverUrl: string, options?: GrpcSchedulerClientOptions) {
     const baseUrl = normalizeServerUrl(serverUrl);
     this.options = resolveGrpcClientOptions(options);
-    this.sessions = new Http2SessionManager(baseUrl);
-    this.rpc = createSchedulerRpc(
-      createGrpcTransport({ baseUrl, sessionManager: this.sessions, interceptors: this.options.interceptors }),
-    );
+    const { tls, keepalive, retry, token, headers } = this.options;
+    if (tls !== undefined && !baseUrl.startsWith("https:")) {
+      throw new SchedulerError("options.tls needs an https:// server URL", "INVALID_ARGUMENT", { field: "options.tls" });
+    }
+    this.sessions = new Http2SessionManager(baseUrl, keepalive, tls);
+    const interceptors: Interceptor[] = [
+      // Outermost: each retry runs the inner interceptors again (a fresh token, a span per attempt).
+      ...(retry === undefined ? [] : [retryInterceptor(retry)]),
+      (next) => async (req) => {
+        for (const [name, value] of Object.entries(headers)) req.header.set(name, value);
+        if (token !== undefined) req.header.set("authorization", `Bearer ${await token()}`);
+        return next(req);
+      },
+      ...this.options.interceptors,
+    ];
+    this.rpc = createSchedulerRpc(createGrpcTransport({ baseUrl, sessionManager: this.sessions, interceptors }));
   }
 
   async createJob(req: JobRequest, options?: CallOptions): Promise<Job> {
-    const spec = toJobSpec(req, this.options.clock.now());
+    // One key per logical create, reused by every retry of this call.
+    const keyed = typeof req === "object" && req !== null ? { ...req, idempotencyKey: req.idempotencyKey ?? randomUUID() } : req;
+    const spec = toJobSpec(keyed, this.options.clock.now());
     return this.call(options, (o) => this.rpc.createJob(spec, o));
   }
 

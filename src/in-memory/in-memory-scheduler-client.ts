@@ -30,6 +30,8 @@ export interface InMemorySchedulerClientOptions {
   retryInitialBackoffMs?: number;
   /** Longest delay between retries. @default 60000 */
   retryMaxBackoffMs?: number;
+  /** How long an idempotency key is remembered. @default 86400000 (24 h) */
+  idempotencyWindowMs?: number;
 }
 
 /**

@@ -3,7 +3,7 @@ import { ErrorDetailSchema, ErrorReason } from "../../gen/k1s0/system/scheduler/
 import { SchedulerError, type SchedulerErrorCode } from "../errors/scheduler-error.js";
 import type { Logger } from "../logging/logger.js";
 
-type DomainReason = Exclude<SchedulerErrorCode, "SERVER_ERROR" | "TIMEOUT">;
+type DomainReason = Exclude<SchedulerErrorCode, "SERVER_ERROR" | "TIMEOUT" | "UNAUTHENTICATED">;
 
 const REASONS: Record<DomainReason, { reason: ErrorReason; status: Code }> = {
   JOB_NOT_FOUND: { reason: ErrorReason.JOB_NOT_FOUND, status: Code.NotFound },
@@ -22,6 +22,8 @@ const CODE_OF_STATUS = new Map<Code, SchedulerErrorCode>([
   [Code.InvalidArgument, "INVALID_ARGUMENT"],
   [Code.FailedPrecondition, "INVALID_STATE"],
   [Code.DeadlineExceeded, "TIMEOUT"],
+  [Code.Unauthenticated, "UNAUTHENTICATED"],
+  [Code.PermissionDenied, "UNAUTHENTICATED"],
 ]);
 
 /**
@@ -52,6 +54,7 @@ export function toConnectError(err: unknown): ConnectError {
   if (!(err instanceof SchedulerError)) return new ConnectError("internal error", Code.Internal, undefined, undefined, err);
   if (err.code === "TIMEOUT") return new ConnectError(err.message, Code.DeadlineExceeded);
   if (err.code === "SERVER_ERROR") return new ConnectError(err.message, Code.Internal);
+  if (err.code === "UNAUTHENTICATED") return new ConnectError(err.message, Code.Unauthenticated);
   const { reason, status } = REASONS[err.code];
   return new ConnectError(err.message, status, undefined, [
     { desc: ErrorDetailSchema, value: { reason, field: err.field ?? "" } },

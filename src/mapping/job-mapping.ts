@@ -120,6 +120,7 @@ export function jobSpecToProto(spec: JobSpec): CreateJobRequestPb {
     payloadJson: spec.payloadJson,
     maxRetries: spec.maxRetries,
     timeoutSecs: spec.timeoutSecs,
+    idempotencyKey: spec.idempotencyKey ?? "",
   });
 }
 
@@ -131,5 +132,6 @@ export function jobSpecFromProto(pb: CreateJobRequestPb): JobSpec {
     payloadJson: pb.payloadJson,
     maxRetries: pb.maxRetries ?? DEFAULTS.maxRetries,
     timeoutSecs: pb.timeoutSecs ?? DEFAULTS.timeoutSecs,
+    ...(pb.idempotencyKey === "" ? {} : { idempotencyKey: pb.idempotencyKey }),
   };
 }

@@ -1,4 +1,6 @@
+import { timingSafeEqual } from "node:crypto";
 import * as http2 from "node:http2";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { type Clock, ManualClock, resolveClock } from "../engine/clock.js";
@@ -26,6 +28,14 @@ export interface TestServerOptions extends InMemorySchedulerClientOptions {
   kafka?: KafkaPublisherOptions;
   /** Where the server reports start, close and failed requests. @default silent */
   logger?: Logger;
+  /**
+   * Serve TLS (HTTP/2 over TLS, `https://` URL) with this PEM certificate and key; with `ca`,
+   * client certificates signed by it are required (mutual TLS).
+   * @default cleartext HTTP/2
+   */
+  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  /** Require `authorization: Bearer <token>` on every call; others get `UNAUTHENTICATED`. @default no auth */
+  auth?: { token: string };
 }
 
 /** A running scheduler server. */
@@ -72,16 +82,21 @@ export interface TestServer {
 export async function createTestServer(options: TestServerOptions = {}): Promise<TestServer> {
   const { port = 0, host = "127.0.0.1", closeGraceMs = 5_000, ...scheduling } = options;
   const clock: Clock = resolveClock(scheduling.clock, scheduling.startTime);
-  const { kafka, logger = silentLogger, ...engineOptions } = scheduling;
+  const { kafka, logger = silentLogger, tls, auth, ...engineOptions } = scheduling;
   const engine = new SchedulerEngine({ ...engineOptions, clock });
   const publisher = kafka === undefined ? undefined : new KafkaEventPublisher({ logger, ...kafka });
   await publisher?.start();
   if (publisher !== undefined) engine.onJobCompleted((event) => publisher.publish(event));
-  const server = http2.createServer(
-    connectNodeAdapter({ routes: schedulerRoutes(engine), interceptors: [logFailures(logger), translateErrors] }),
-  );
+  const handler = connectNodeAdapter({
+    routes: schedulerRoutes(engine),
+    interceptors: [logFailures(logger), translateErrors, ...(auth === undefined ? [] : [requireToken(auth.token)])],
+  });
+  const server: http2.Http2Server | http2.Http2SecureServer =
+    tls === undefined
+      ? http2.createServer(handler)
+      : http2.createSecureServer({ cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca, requestCert: true, rejectUnauthorized: true }) }, handler);
   const sessions = new Set<http2.ServerHttp2Session>();
-  server.on("session", (session) => {
+  server.on("session", (session: http2.ServerHttp2Session) => {
     sessions.add(session);
     session.once("close", () => sessions.delete(session));
   });
@@ -98,10 +113,10 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
   const address = server.address() as AddressInfo;
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
   let closing: Promise<void> | undefined;
-  logger.info("scheduler test server listening", { url: `http://${urlHost}:${address.port}` });
+  logger.info("scheduler test server listening", { url: `${tls === undefined ? "http" : "https"}://${urlHost}:${address.port}`, tls: tls !== undefined, auth: auth !== undefined });
 
   return {
-    url: `http://${urlHost}:${address.port}`,
+    url: `${tls === undefined ? "http" : "https"}://${urlHost}:${address.port}`,
     port: address.port,
     advanceTime(ms) {
       if (!(clock instanceof ManualClock)) {
@@ -125,5 +140,17 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
       });
       return closing;
     },
+  };
+}
+
+/** Rejects calls without `authorization: Bearer <token>`; compares in constant time, never echoes it. */
+function requireToken(token: string): Interceptor {
+  const expected = Buffer.from(`Bearer ${token}`);
+  return (next) => async (req) => {
+    const given = Buffer.from(req.header.get("authorization") ?? "");
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+      throw new ConnectError("missing or invalid bearer token", Code.Unauthenticated);
+    }
+    return next(req);
   };
 }

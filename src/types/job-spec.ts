@@ -11,6 +11,8 @@ export interface JobSpec {
   payloadJson: string;
   maxRetries: number;
   timeoutSecs: number;
+  /** Deduplicates retried creates; see `JobRequest.idempotencyKey`. */
+  idempotencyKey?: string;
 }
 
 /**

@@ -30,6 +30,15 @@ export interface JobRequest {
   maxRetries?: number;
   /** How long one execution may run, in seconds, 1 to 86400. @default 60 */
   timeoutSecs?: number;
+  /**
+   * Makes the create safe to retry: the scheduler returns the job the first request with this
+   * key created (within its idempotency window, 24 h by default) instead of creating another,
+   * and rejects the same key with a different request (`INVALID_ARGUMENT`). 1 to 128 printable
+   * ASCII characters. (Additive.)
+   * @default `GrpcSchedulerClient` generates a UUID per `createJob` call and reuses it for that
+   * call's retries; the in-memory client deduplicates only when you set one.
+   */
+  idempotencyKey?: string;
 }
 
 /** A registered job, as the scheduler holds it. */

@@ -21,6 +21,7 @@ export function toJobSpec(req: JobRequest, nowMs: number): JobSpec {
       payloadJson: encodePayload(req.payload),
       maxRetries: req.maxRetries ?? DEFAULTS.maxRetries,
       timeoutSecs: req.timeoutSecs ?? DEFAULTS.timeoutSecs,
+      ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey }),
     },
     nowMs,
   );
@@ -39,6 +40,10 @@ export function validateJobSpec(spec: JobSpec, nowMs: number): JobSpec {
     throw invalid("INVALID_ARGUMENT", "name", name, `must be at most ${LIMITS.nameMaxLength} characters`);
   }
   checkInteger("maxRetries", spec.maxRetries, 0, LIMITS.maxRetries);
+  const { idempotencyKey } = spec;
+  if (idempotencyKey !== undefined && (typeof idempotencyKey !== "string" || !/^[\x21-\x7e]{1,128}$/.test(idempotencyKey))) {
+    throw invalid("INVALID_ARGUMENT", "idempotencyKey", idempotencyKey, "must be 1 to 128 printable ASCII characters");
+  }
   checkInteger("timeoutSecs", spec.timeoutSecs, 1, LIMITS.timeoutSecsMax);
   return {
     name,
@@ -46,6 +51,7 @@ export function validateJobSpec(spec: JobSpec, nowMs: number): JobSpec {
     payloadJson: checkPayloadJson(spec.payloadJson),
     maxRetries: spec.maxRetries,
     timeoutSecs: spec.timeoutSecs,
+    ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
   };
 }
 

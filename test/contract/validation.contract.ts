@@ -91,6 +91,21 @@ export function validationContract(factory: HarnessFactory): void {
     }
   });
 
+  it("deduplicates creates by idempotency key, and refuses a key reused for another request", async () => {
+    const request = { ...base, idempotencyKey: "create-daily-report-2040-03-10" };
+    const first = await f.h.client.createJob(request);
+    const again = await f.h.client.createJob(request);
+    expect(again).toEqual(first);
+    expect(await f.h.client.listJobs()).toHaveLength(1);
+    const err = await rejection(f.h.client.createJob({ ...request, name: "something else" }));
+    expect([err.code, err.field]).toEqual(["INVALID_ARGUMENT", "idempotencyKey"]);
+    for (const bad of ["", "x".repeat(129), "with space", "日本"]) {
+      const e = await rejection(f.h.client.createJob({ ...base, idempotencyKey: bad }));
+      expect([e.code, e.field]).toEqual(["INVALID_ARGUMENT", "idempotencyKey"]);
+    }
+    expect(await f.h.client.listJobs()).toHaveLength(1);
+  });
+
   it("rejects an already-aborted call with the signal's reason", async () => {
     const controller = new AbortController();
     const reason = new Error("caller gave up");

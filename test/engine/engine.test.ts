@@ -58,6 +58,19 @@ describe("SchedulerEngine", () => {
     engine.close();
   });
 
+  it("answers a retried create from its idempotency key before time-dependent checks", async () => {
+    const clock = new ManualClock(0);
+    const engine = new SchedulerEngine({ clock, idempotencyWindowMs: 7_200_000 });
+    const oneShot: JobSpec = { ...spec(1), schedule: { type: "one_shot", runAt: new Date(60_000) }, idempotencyKey: "k" };
+    const first = engine.createJob(oneShot);
+    await clock.advanceTime(3_600_000);
+    // The runAt is an hour in the past now, but this is the same request: the original comes back.
+    expect(engine.createJob(oneShot).id).toBe(first.id);
+    // After the window the key is forgotten, and the request is judged afresh.
+    await clock.advanceTime(7_200_000);
+    expect(() => engine.createJob(oneShot)).toThrow(expect.objectContaining({ code: "INVALID_SCHEDULE" }));
+  });
+
   it("stops firing after close; reads keep working, writes fail with INVALID_STATE", async () => {
     const clock = new ManualClock(0);
     const engine = new SchedulerEngine({ clock });

@@ -35,7 +35,8 @@ describe("toConnectError and toSchedulerError", () => {
       [Code.DeadlineExceeded, "TIMEOUT"],
       [Code.Unavailable, "SERVER_ERROR"],
       [Code.Internal, "SERVER_ERROR"],
-      [Code.Unauthenticated, "SERVER_ERROR"],
+      [Code.Unauthenticated, "UNAUTHENTICATED"],
+      [Code.PermissionDenied, "UNAUTHENTICATED"],
     ];
     for (const [status, code] of cases) {
       const err = toSchedulerError(new ConnectError("msg", status));

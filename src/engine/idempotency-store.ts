@@ -1,0 +1,51 @@
+import type { JobSpec } from "../types/job-spec.js";
+import { invalid } from "../validation/invalid.js";
+
+interface Entry {
+  jobId: string;
+  fingerprint: string;
+  atMs: number;
+}
+
+/**
+ * Remembers which job each idempotency key created, for `windowMs`, so that a retried
+ * CreateJob returns the original job instead of creating a second one.
+ */
+export class IdempotencyStore {
+  // Insertion-ordered, so the oldest entries are at the front.
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly windowMs: number) {}
+
+  /**
+   * @returns the id of the job an earlier identical request created, or `undefined`.
+   * @throws `INVALID_ARGUMENT` when the key was used for a different request.
+   */
+  lookup(key: string, spec: JobSpec, nowMs: number): string | undefined {
+    this.prune(nowMs);
+    const entry = this.entries.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.fingerprint !== fingerprint(spec)) {
+      throw invalid("INVALID_ARGUMENT", "idempotencyKey", key, "was already used for a different request");
+    }
+    return entry.jobId;
+  }
+
+  remember(key: string, spec: JobSpec, jobId: string, nowMs: number): void {
+    this.entries.set(key, { jobId, fingerprint: fingerprint(spec), atMs: nowMs });
+  }
+
+  private prune(nowMs: number): void {
+    for (const [key, entry] of this.entries) {
+      if (nowMs - entry.atMs < this.windowMs) return;
+      this.entries.delete(key);
+    }
+  }
+}
+
+/** What makes two create requests "the same". */
+function fingerprint(spec: JobSpec): string {
+  const s = spec.schedule as unknown as Record<string, unknown>;
+  const schedule = s?.runAt instanceof Date ? { ...s, runAt: s.runAt.getTime() } : s;
+  return JSON.stringify([spec.name, schedule, spec.payloadJson, spec.maxRetries, spec.timeoutSecs]);
+}
