@@ -47,3 +47,5 @@ export type { EncodedJobCompletedEvent } from "./mapping/event-codec.js";
 export { silentLogger } from "./logging/logger.js";
 export type { Logger } from "./logging/logger.js";
 export type { Interceptor } from "@connectrpc/connect";
+export { DEFAULT_RETRY_POLICY } from "./grpc/retry-interceptor.js";
+export type { RetryPolicy } from "./grpc/retry-interceptor.js";

@@ -50,7 +50,16 @@ export interface GrpcSchedulerClientOptions {
    * and key for mutual TLS (PEM).
    * @default the system trust store, no client certificate
    */
-  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; servername?: string };
+  tls?: {
+    /** CA certificate(s) to trust instead of the system store (PEM). */
+    ca?: string | Buffer;
+    /** Client certificate for mutual TLS (PEM). */
+    cert?: string | Buffer;
+    /** Private key of the client certificate (PEM). */
+    key?: string | Buffer;
+    /** Server name to verify, when it differs from the URL's host. */
+    servername?: string;
+  };
   /**
    * HTTP/2 keepalive: a PING every `pingIntervalMs` while calls are open (and before reusing a
    * connection idle that long), the connection dropped if unanswered within `pingTimeoutMs`, and
@@ -58,7 +67,14 @@ export interface GrpcSchedulerClientOptions {
    * call, so a restarted server is reached again without a new client.
    * @default { pingIntervalMs: 300000, pingTimeoutMs: 15000, idleConnectionTimeoutMs: 900000 }
    */
-  keepalive?: { pingIntervalMs?: number; pingTimeoutMs?: number; idleConnectionTimeoutMs?: number };
+  keepalive?: {
+    /** Interval of PING frames while calls are open. @default 300000 */
+    pingIntervalMs?: number;
+    /** How long a PING may go unanswered before the connection is dropped. @default 15000 */
+    pingTimeoutMs?: number;
+    /** Idle time after which the connection is closed. @default 900000 */
+    idleConnectionTimeoutMs?: number;
+  };
 }
 
 /** {@link GrpcSchedulerClientOptions} with every default applied. */

@@ -33,9 +33,19 @@ export interface TestServerOptions extends InMemorySchedulerClientOptions {
    * client certificates signed by it are required (mutual TLS).
    * @default cleartext HTTP/2
    */
-  tls?: { cert: string | Buffer; key: string | Buffer; ca?: string | Buffer };
+  tls?: {
+    /** Server certificate (PEM). */
+    cert: string | Buffer;
+    /** Its private key (PEM). */
+    key: string | Buffer;
+    /** CA that client certificates must be signed by; setting it requires them (mutual TLS). */
+    ca?: string | Buffer;
+  };
   /** Require `authorization: Bearer <token>` on every call; others get `UNAUTHENTICATED`. @default no auth */
-  auth?: { token: string };
+  auth?: {
+    /** The bearer token every call must carry. */
+    token: string;
+  };
 }
 
 /** A running scheduler server. */
