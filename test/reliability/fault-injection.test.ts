@@ -97,6 +97,26 @@ describe("fault injection: a TCP proxy resets connections at random under load",
     await server.close();
   });
 
+  it("a delaying network slows calls down; a black hole ends them with TIMEOUT, never a hang", async () => {
+    const server = await createTestServer({ clock: "manual" });
+    const proxy = await ChaosProxy.start(server.port);
+    const client = new GrpcSchedulerClient(proxy.url, { timeoutMs: 1_000, keepalive: { pingIntervalMs: 200, pingTimeoutMs: 200 } });
+    proxy.settings = { resetProbability: 0, resetWithinMs: 0, delayMs: 20 };
+    const job = await client.createJob({ name: "slow", schedule: { type: "interval", intervalMs: 60_000 }, payload: null });
+    expect((await client.getJob(job.id)).name).toBe("slow");
+    proxy.settings = { resetProbability: 0, resetWithinMs: 0, delayMs: 0, drop: true };
+    const outcomes = await Promise.all(Array.from({ length: 20 }, () => client.getJob(job.id).then(() => "ok", (err: unknown) => err)));
+    expect(outcomes.every((o) => o instanceof SchedulerError && o.code === "TIMEOUT")).toBe(true);
+    report(`black hole: calls=${outcomes.length} timeouts=${outcomes.length} bytes-dropped=${proxy.dropped}`);
+    // The network heals: the client recovers (a fresh connection replaces the dead one).
+    proxy.settings = { resetProbability: 0, resetWithinMs: 0, delayMs: 0 };
+    proxy.resetAll();
+    expect((await client.getJob(job.id)).name).toBe("slow");
+    await client.close();
+    await proxy.close();
+    await server.close();
+  });
+
   it("the server is killed and restarted on the same port mid-run: in-flight calls fail cleanly, later ones succeed", async () => {
     let server: TestServer = await createTestServer({ clock: "manual" });
     const port = server.port;

@@ -7,6 +7,8 @@ export interface ChaosSettings {
   resetWithinMs: number;
   /** Delay added before forwarding each chunk, in ms. */
   delayMs: number;
+  /** Swallow all traffic without closing anything: a black hole. */
+  drop?: boolean;
 }
 
 /**
@@ -17,6 +19,7 @@ export class ChaosProxy {
   settings: ChaosSettings = { resetProbability: 0, resetWithinMs: 50, delayMs: 0 };
   resets = 0;
   connections = 0;
+  dropped = 0;
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
 
@@ -54,6 +57,10 @@ export class ChaosProxy {
     }
     const pipe = (from: net.Socket, to: net.Socket): void => {
       from.on("data", (chunk: Buffer) => {
+        if (this.settings.drop === true) {
+          this.dropped += chunk.length;
+          return;
+        }
         if (this.settings.delayMs > 0) setTimeout(() => to.write(chunk), this.settings.delayMs).unref();
         else to.write(chunk);
       });
