@@ -1,3 +1,4 @@
+import { DEFAULT_TIME_ZONE } from "../schedule/cron-expression.js";
 import type { JobSpec } from "../types/job-spec.js";
 import { invalid } from "../validation/invalid.js";
 
@@ -43,9 +44,32 @@ export class IdempotencyStore {
   }
 }
 
-/** What makes two create requests "the same". */
+/**
+ * What makes two create requests "the same", in normalized form: the default time zone spelled
+ * out, cron fields separated by single spaces, one-shot times as epoch ms, and the payload as
+ * canonical JSON (object keys sorted), so a retry that spells an equal request differently is
+ * still recognized.
+ */
 function fingerprint(spec: JobSpec): string {
-  const s = spec.schedule as unknown as Record<string, unknown>;
-  const schedule = s?.runAt instanceof Date ? { ...s, runAt: s.runAt.getTime() } : s;
-  return JSON.stringify([spec.name, schedule, spec.payloadJson, spec.maxRetries, spec.timeoutSecs]);
+  const s = (spec.schedule ?? {}) as unknown as Record<string, unknown>;
+  let schedule: unknown = s;
+  if (s.type === "cron") {
+    const expression = typeof s.expression === "string" ? s.expression.trim().split(/\s+/).join(" ") : s.expression;
+    schedule = { type: "cron", expression, timezone: s.timezone ?? DEFAULT_TIME_ZONE };
+  } else if (s.runAt instanceof Date) {
+    schedule = { ...s, runAt: s.runAt.getTime() };
+  }
+  return JSON.stringify([spec.name, schedule, canonicalJson(spec.payloadJson), spec.maxRetries, spec.timeoutSecs]);
+}
+
+function canonicalJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text), (_key, value: unknown) =>
+      value !== null && typeof value === "object" && !Array.isArray(value)
+        ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : value,
+    );
+  } catch {
+    return text;
+  }
 }

@@ -111,12 +111,13 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
     session.once("close", () => sessions.delete(session));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", (err: Error) => {
+    const onStartError = (err: Error): void => {
       void publisher?.close();
       reject(err);
-    });
+    };
+    server.once("error", onStartError);
     server.listen(port, host, () => {
-      server.off("error", reject);
+      server.off("error", onStartError);
       resolve();
     });
   });

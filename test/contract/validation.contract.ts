@@ -97,13 +97,30 @@ export function validationContract(factory: HarnessFactory): void {
     const again = await f.h.client.createJob(request);
     expect(again).toEqual(first);
     expect(await f.h.client.listJobs()).toHaveLength(1);
+
+    // Spelled differently, the same request: default zone written out, extra spaces, key order.
+    const cronRequest = {
+      name: "same",
+      schedule: { type: "cron" as const, expression: "0 2 * * *" },
+      payload: { a: 1, b: 2 },
+      idempotencyKey: "cron-key",
+    };
+    const cronJob = await f.h.client.createJob(cronRequest);
+    const respelled = await f.h.client.createJob({
+      ...cronRequest,
+      schedule: { type: "cron", expression: " 0  2 * * * ", timezone: "UTC" },
+      payload: { b: 2, a: 1 },
+    });
+    expect(respelled.id).toBe(cronJob.id);
+    const differentZone = await rejection(f.h.client.createJob({ ...cronRequest, schedule: { type: "cron", expression: "0 2 * * *", timezone: "Asia/Tokyo" } }));
+    expect(differentZone.field).toBe("idempotencyKey");
     const err = await rejection(f.h.client.createJob({ ...request, name: "something else" }));
     expect([err.code, err.field]).toEqual(["INVALID_ARGUMENT", "idempotencyKey"]);
     for (const bad of ["", "x".repeat(129), "with space", "日本"]) {
       const e = await rejection(f.h.client.createJob({ ...base, idempotencyKey: bad }));
       expect([e.code, e.field]).toEqual(["INVALID_ARGUMENT", "idempotencyKey"]);
     }
-    expect(await f.h.client.listJobs()).toHaveLength(1);
+    expect(await f.h.client.listJobs()).toHaveLength(2);
   });
 
   it("rejects an already-aborted call with the signal's reason", async () => {
