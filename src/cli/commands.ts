@@ -8,7 +8,7 @@ import type { Schedule } from "../types/schedule.js";
 import { validateSchedule } from "../validation/schedule-rules.js";
 import { nextCronFire, DEFAULT_TIME_ZONE } from "../schedule/cron-expression.js";
 import { UsageError } from "./cli-error.js";
-import { durationOption, intOption, onePositional } from "./options.js";
+import { durationOption, intOption, noPositionals, onePositional } from "./options.js";
 import { eventLine, executionsTable, jobDetails, jobsTable, toJson } from "./render.js";
 
 /** Options every command accepts. */
@@ -59,7 +59,7 @@ export async function jobsCommand(args: string[], io: CliIo): Promise<void> {
   switch (action) {
     case "list": {
       const { values, positionals } = parse(rest, { status: { type: "string" }, prefix: { type: "string" } });
-      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      noPositionals(positionals);
       if (values.status !== undefined && !(JOB_STATUSES as readonly string[]).includes(values.status)) {
         throw new UsageError(`--status must be one of ${JOB_STATUSES.join(", ")}, got "${values.status}"`);
       }
@@ -88,7 +88,7 @@ export async function jobsCommand(args: string[], io: CliIo): Promise<void> {
         "max-retries": { type: "string" },
         "timeout-secs": { type: "string" },
       });
-      if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+      noPositionals(positionals);
       if (values.name === undefined) throw new UsageError("jobs create needs --name");
       const request: JobRequest = {
         name: values.name,
@@ -179,7 +179,7 @@ export async function devServerCommand(args: string[], io: CliIo): Promise<void>
     kafka: { type: "string" },
     topic: { type: "string" },
   });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  noPositionals(positionals);
   const port = intOption("port", values.port, 8093, 0, 65_535);
   const kafka = values.kafka === undefined ? undefined : { brokers: values.kafka.split(","), ...(values.topic === undefined ? {} : { topic: values.topic }) };
   const server = await createTestServer({ port, host: values.host ?? "127.0.0.1", clock: "system", ...(kafka ? { kafka } : {}) });
@@ -200,7 +200,7 @@ export async function eventsCommand(args: string[], io: CliIo): Promise<void> {
     "from-beginning": { type: "boolean" },
     "max-events": { type: "string" },
   });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  noPositionals(positionals);
   const brokers = values.brokers ?? io.env.KAFKA_BROKERS;
   if (brokers === undefined) throw new UsageError("events tail needs --brokers (or KAFKA_BROKERS)");
   const maxEvents = intOption("max-events", values["max-events"], Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER);

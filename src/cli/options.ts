@@ -22,3 +22,8 @@ export function onePositional(positionals: string[], what: string): string {
   if (positionals.length !== 1 || positionals[0] === undefined) throw new UsageError(`expected exactly one ${what}`);
   return positionals[0];
 }
+
+/** For commands that take no positional argument. */
+export function noPositionals(positionals: string[]): void {
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+}

@@ -99,10 +99,7 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
  * @throws `INVALID_ARGUMENT` naming the option.
  */
 export function resolveGrpcClientOptions(options: GrpcSchedulerClientOptions = {}): ResolvedGrpcSchedulerClientOptions {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!(typeof timeoutMs === "number" && timeoutMs > 0 && Number.isFinite(timeoutMs))) {
-    throw invalid("INVALID_ARGUMENT", "options.timeoutMs", timeoutMs, "must be a positive, finite number of milliseconds");
-  }
+  const timeoutMs = positive("options.timeoutMs", options.timeoutMs, DEFAULT_TIMEOUT_MS);
   const clock = options.clock ?? new SystemClock();
   if (typeof clock !== "object" || clock === null || typeof clock.now !== "function") {
     throw invalid("INVALID_ARGUMENT", "options.clock", clock, "must have a now() method");

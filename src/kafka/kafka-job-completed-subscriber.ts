@@ -1,6 +1,6 @@
 import { type ConsumerConfig, type IHeaders, Kafka, type KafkaMessage, Partitioners, type Producer } from "kafkajs";
 import { SchedulerError } from "../errors/scheduler-error.js";
-import { EventDelivery } from "../events/event-delivery.js";
+import { type DeliveryOutcome, EventDelivery } from "../events/event-delivery.js";
 import { iterateEvents } from "../events/event-iterator.js";
 import type {
   DeliveryFailure,
@@ -162,7 +162,7 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
     delivery: EventDelivery,
     deadLetters: Producer | undefined,
     heartbeat: () => Promise<void>,
-  ): Promise<string> {
+  ): Promise<DeliveryOutcome> {
     let event: JobCompletedEvent;
     try {
       event = decodeJobCompletedEvent(message.value, headerText(message.headers, "content-type"));

@@ -123,11 +123,12 @@ export async function createTestServer(options: TestServerOptions = {}): Promise
   });
   const address = server.address() as AddressInfo;
   const urlHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `${tls === undefined ? "http" : "https"}://${urlHost}:${address.port}`;
   let closing: Promise<void> | undefined;
-  logger.info("scheduler test server listening", { url: `${tls === undefined ? "http" : "https"}://${urlHost}:${address.port}`, tls: tls !== undefined, auth: auth !== undefined });
+  logger.info("scheduler test server listening", { url, tls: tls !== undefined, auth: auth !== undefined });
 
   return {
-    url: `${tls === undefined ? "http" : "https"}://${urlHost}:${address.port}`,
+    url,
     port: address.port,
     advanceTime(ms) {
       if (!(clock instanceof ManualClock)) {
