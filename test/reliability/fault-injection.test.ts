@@ -29,7 +29,6 @@ describe("fault injection: a TCP proxy resets connections at random under load",
     const client = new GrpcSchedulerClient(proxy.url, {
       timeoutMs: 10_000,
       retry: { maxAttempts: 6, initialBackoffMs: 5, maxBackoffMs: 100 },
-      keepalive: { pingIntervalMs: 1_000, pingTimeoutMs: 1_000 },
     });
     const keys: string[] = [];
     const created: string[] = [];
@@ -100,7 +99,9 @@ describe("fault injection: a TCP proxy resets connections at random under load",
   it("a delaying network slows calls down; a black hole ends them with TIMEOUT, never a hang", async () => {
     const server = await createTestServer({ clock: "manual" });
     const proxy = await ChaosProxy.start(server.port);
-    const client = new GrpcSchedulerClient(proxy.url, { timeoutMs: 1_000, keepalive: { pingIntervalMs: 200, pingTimeoutMs: 200 } });
+    // Default keepalive: with sub-second pings, connect-node 2.1.2 can emit an unhandled "PING timed
+    // out" error from its session manager here (seen once in CI; reported in the issue note).
+    const client = new GrpcSchedulerClient(proxy.url, { timeoutMs: 1_000 });
     proxy.settings = { resetProbability: 0, resetWithinMs: 0, delayMs: 20 };
     const job = await client.createJob({ name: "slow", schedule: { type: "interval", intervalMs: 60_000 }, payload: null });
     expect((await client.getJob(job.id)).name).toBe("slow");
