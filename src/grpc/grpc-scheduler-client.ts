@@ -1,10 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Interceptor } from "@connectrpc/connect";
 import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
+import { createHttp2GrpcTransport } from "./http2-grpc-transport.js";
 import { retryInterceptor } from "./retry-interceptor.js";
 import { SchedulerError } from "../errors/scheduler-error.js";
 import { checkCallOptions } from "../internal/call-options.js";
-import { collect, paginate } from "../internal/paginate.js";
+import { collectPages, type PageResult, paginate } from "../internal/paginate.js";
 import { toSchedulerError } from "../mapping/error-mapping.js";
 import { createSchedulerRpc, type RpcOptions, type SchedulerRpc } from "../mapping/scheduler-rpc.js";
 import type { SchedulerClient } from "../scheduler-client.js";
@@ -36,6 +37,7 @@ export class GrpcSchedulerClient implements SchedulerClient {
   private readonly options: ResolvedGrpcSchedulerClientOptions;
   private readonly sessions: Http2SessionManager;
   private readonly rpc: SchedulerRpc;
+  /** Calls in flight: what close() waits for. */
   private readonly inFlight = new Set<Promise<unknown>>();
   private closed = false;
 
@@ -51,17 +53,24 @@ export class GrpcSchedulerClient implements SchedulerClient {
       throw new SchedulerError("options.tls needs an https:// server URL", "INVALID_ARGUMENT", { field: "options.tls" });
     }
     this.sessions = new Http2SessionManager(baseUrl, keepalive, tls);
+    const headerEntries = Object.entries(headers);
     const interceptors: Interceptor[] = [
       // Outermost: each retry runs the inner interceptors again (a fresh token, a span per attempt).
       ...(retry === undefined ? [] : [retryInterceptor(retry)]),
-      (next) => async (req) => {
-        for (const [name, value] of Object.entries(headers)) req.header.set(name, value);
-        if (token !== undefined) req.header.set("authorization", `Bearer ${await token()}`);
-        return next(req);
-      },
+      // Only when there is something to add: every interceptor is a layer on every call.
+      ...(headerEntries.length === 0 && token === undefined
+        ? []
+        : [
+            ((next) => async (req) => {
+              for (const [name, value] of headerEntries) req.header.set(name, value);
+              if (token !== undefined) req.header.set("authorization", `Bearer ${await token()}`);
+              return next(req);
+            }) satisfies Interceptor,
+          ]),
       ...this.options.interceptors,
     ];
-    this.rpc = createSchedulerRpc(createGrpcTransport({ baseUrl, sessionManager: this.sessions, interceptors }));
+    const transportOptions = { baseUrl, sessionManager: this.sessions, interceptors };
+    this.rpc = createSchedulerRpc(this.options.transport === "connect" ? createGrpcTransport(transportOptions) : createHttp2GrpcTransport(transportOptions));
   }
 
   async createJob(req: JobRequest, options?: CallOptions): Promise<Job> {
@@ -92,23 +101,31 @@ export class GrpcSchedulerClient implements SchedulerClient {
   }
 
   async listJobs(filter?: JobFilter, options?: ListOptions): Promise<Job[]> {
-    return collect(this.iterateJobs(filter, withDeadline(options, this.options.timeoutMs)));
+    return collectPages(this.jobPages(filter, withDeadline(options, this.options.timeoutMs)));
   }
 
   async getExecutions(jobId: string, options?: ListOptions): Promise<JobExecution[]> {
-    return collect(this.iterateExecutions(jobId, withDeadline(options, this.options.timeoutMs)));
+    return collectPages(this.executionPages(jobId, withDeadline(options, this.options.timeoutMs)));
   }
 
   async *iterateJobs(filter?: JobFilter, options?: ListOptions): AsyncGenerator<Job, void> {
-    const valid = validateFilter(filter);
-    const pageSize = resolvePageSize(options?.pageSize ?? this.options.pageSize);
-    yield* paginate((token) => this.call(options, (o) => this.rpc.listJobs(valid, pageSize, token, o)));
+    yield* paginate(this.jobPages(filter, options));
   }
 
   async *iterateExecutions(jobId: string, options?: ListOptions): AsyncGenerator<JobExecution, void> {
+    yield* paginate(this.executionPages(jobId, options));
+  }
+
+  private jobPages(filter: JobFilter | undefined, options: ListOptions | undefined): (token: string) => Promise<PageResult<Job>> {
+    const valid = validateFilter(filter);
+    const pageSize = resolvePageSize(options?.pageSize ?? this.options.pageSize);
+    return (token) => this.call(options, (o) => this.rpc.listJobs(valid, pageSize, token, o));
+  }
+
+  private executionPages(jobId: string, options: ListOptions | undefined): (token: string) => Promise<PageResult<JobExecution>> {
     const id = validateJobId(jobId);
     const pageSize = resolvePageSize(options?.pageSize ?? this.options.pageSize);
-    yield* paginate((token) => this.call(options, (o) => this.rpc.listExecutions(id, pageSize, token, o)));
+    return (token) => this.call(options, (o) => this.rpc.listExecutions(id, pageSize, token, o));
   }
 
   /**
@@ -117,6 +134,7 @@ export class GrpcSchedulerClient implements SchedulerClient {
    */
   async close(): Promise<void> {
     this.closed = true;
+    // Registered after the callers' own handlers, so those have run when close() resolves.
     await Promise.allSettled([...this.inFlight]);
     this.sessions.abort();
   }
@@ -126,15 +144,20 @@ export class GrpcSchedulerClient implements SchedulerClient {
     if (this.closed) throw new SchedulerError("the client is closed", "INVALID_STATE");
     const { signal } = checked;
     const timeoutMs = remainingMs(checked) ?? this.options.timeoutMs;
-    const pending = send({ timeoutMs, ...(signal === undefined ? {} : { signal }) }).catch((err: unknown) => {
-      if (signal?.aborted) throw signal.reason;
-      const error = toSchedulerError(err);
-      this.options.logger.debug("scheduler call failed", { code: error.code, message: error.message });
-      throw error;
-    });
+    const pending: Promise<T> = send({ timeoutMs, ...(signal === undefined ? {} : { signal }) }).then(
+      (result) => {
+        this.inFlight.delete(pending);
+        return result;
+      },
+      (err: unknown) => {
+        this.inFlight.delete(pending);
+        if (signal?.aborted) throw signal.reason;
+        const error = toSchedulerError(err);
+        this.options.logger.debug("scheduler call failed", { code: error.code, message: error.message });
+        throw error;
+      },
+    );
     this.inFlight.add(pending);
-    const forget = (): void => void this.inFlight.delete(pending);
-    pending.then(forget, forget);
     return pending;
   }
 }

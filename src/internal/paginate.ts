@@ -14,6 +14,18 @@ export async function* paginate<T>(fetchPage: (pageToken: string) => Promise<Pag
   } while (token !== "");
 }
 
+/** Fetches every page and returns all their items: `paginate` + `collect` without a hop per item. */
+export async function collectPages<T>(fetchPage: (pageToken: string) => Promise<PageResult<T>>): Promise<T[]> {
+  let all: T[] = [];
+  let token = "";
+  do {
+    const page = await fetchPage(token);
+    all = all.length === 0 ? page.items : all.concat(page.items);
+    token = page.nextPageToken;
+  } while (token !== "");
+  return all;
+}
+
 /** Drains an async iterable into an array. */
 export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   const all: T[] = [];

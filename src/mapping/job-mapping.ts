@@ -99,7 +99,7 @@ export function jobFromProto(pb: JobPb | undefined): Job {
       cause: err,
     });
   }
-  return {
+  const job: Job = {
     id: pb.id,
     name: pb.name,
     schedule,
@@ -108,8 +108,10 @@ export function jobFromProto(pb: JobPb | undefined): Job {
     maxRetries: pb.maxRetries,
     timeoutSecs: pb.timeoutSecs,
     createdAt: new Date(pb.createdAt === undefined ? 0 : timestampMs(pb.createdAt)),
-    ...(pb.nextRunAt === undefined ? {} : { nextRunAt: new Date(timestampMs(pb.nextRunAt)) }),
   };
+  // Assigned, not spread in: listings map thousands of jobs.
+  if (pb.nextRunAt !== undefined) job.nextRunAt = new Date(timestampMs(pb.nextRunAt));
+  return job;
 }
 
 /** Validated spec -> CreateJobRequest. */

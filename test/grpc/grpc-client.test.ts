@@ -65,6 +65,9 @@ describe("server URLs", () => {
     expect(() => new GrpcSchedulerClient("localhost:1", { pageSize: 5000 })).toThrow(
       expect.objectContaining({ code: "INVALID_ARGUMENT", field: "pageSize" }),
     );
+    expect(() => new GrpcSchedulerClient("localhost:1", { transport: "grpc-js" as never })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", field: "options.transport", message: expect.stringContaining('"grpc-js"') }),
+    );
     expect(DEFAULT_TIMEOUT_MS).toBe(10_000);
   });
 });
@@ -117,6 +120,23 @@ describe("GrpcSchedulerClient against real sockets", () => {
     setImmediate(() => controller.abort(reason));
     await expect(call).rejects.toBe(reason);
     await client.close();
+    await silent.close();
+  });
+
+  it("resolves every close() - also concurrent ones - only after the calls in flight settled", async () => {
+    const silent = await silentServer();
+    const client = new GrpcSchedulerClient(silent.url, { retry: false });
+    const order: string[] = [];
+    const calls = [client.getJob("a", { timeoutMs: 150 }), client.getJob("b", { timeoutMs: 250 })].map((p) =>
+      p.then(
+        () => order.push("call"),
+        () => order.push("call"),
+      ),
+    );
+    const closes = [client.close(), client.close()].map((p) => p.then(() => order.push("close")));
+    await Promise.all([...calls, ...closes]);
+    expect(order).toEqual(["call", "call", "close", "close"]);
+    await client.close(); // and once more, with nothing in flight
     await silent.close();
   });
 
