@@ -1,16 +1,17 @@
-import { randomUUID } from "node:crypto";
 import { SchedulerError } from "../errors/scheduler-error.js";
 import { isThenable } from "../internal/is-thenable.js";
 import type { ExecutionResult, JobCompletedEvent, JobExecution } from "../types/execution.js";
 import type { JobFilter } from "../types/job.js";
-import { type JobSpec, type StoredJob, toJob } from "../types/job-spec.js";
+import type { JobSpec, StoredJob } from "../types/job-spec.js";
 import { resolvePageSize, validateJobId, validateJobSpec } from "../validation/request-rules.js";
 import type { Alarm, Clock } from "./clock.js";
+import { executionContext, LazyAbortController } from "./execution-context.js";
 import { ExecutionHistory, type ExecutionRecord, toJobExecution } from "./execution-history.js";
 import { IdempotencyStore } from "./idempotency-store.js";
 import { type Executor, succeedAtOnce } from "./executor.js";
+import { newId } from "./ids.js";
 import { applyOperation, type JobOperation } from "./job-lifecycle.js";
-import { type JobRecord, nextRecurringFire, type RunningExecution, toStoredJob } from "./job-record.js";
+import { type JobRecord, nextRecurringFire, type RunningExecution, toJobSnapshot, toStoredJob } from "./job-record.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { TimerQueue } from "./timer-queue.js";
 
@@ -89,7 +90,7 @@ export class SchedulerEngine {
     if (earlier !== undefined) return toStoredJob(this.jobs.get(earlier) as JobRecord);
     const valid = validateJobSpec(spec, nowMs);
     const record: JobRecord = {
-      id: randomUUID(),
+      id: newId(),
       seq: this.bySeq.length,
       spec: valid,
       createdAtMs: nowMs,
@@ -284,7 +285,7 @@ export class SchedulerEngine {
     r.retryAtMs = undefined;
     r.status = "running";
     const record: ExecutionRecord = {
-      id: randomUUID(),
+      id: newId(),
       jobId: r.id,
       startedAtMs: nowMs,
       attempt: r.nextAttempt,
@@ -293,26 +294,26 @@ export class SchedulerEngine {
       error: undefined,
     };
     r.history.add(record);
-    const controller = new AbortController();
-    const limitMs = r.spec.timeoutSecs * 1000;
-    const running: RunningExecution = {
-      record,
-      controller,
-      timeout: this.timers.push(nowMs + limitMs, () => {
-        const reason = `timed out after ${r.spec.timeoutSecs} s (timeoutSecs)`;
-        controller.abort(new DOMException(reason, "TimeoutError"));
-        this.finish(r, running, "timed_out", reason);
-      }),
-    };
+    const controller = new LazyAbortController();
+    const running: RunningExecution = { record, controller, timeout: undefined };
     r.running = running;
     let outcome: unknown;
     try {
-      outcome = this.executor({ job: toJob(toStoredJob(r)), executionId: record.id, attempt: record.attempt, signal: controller.signal });
+      outcome = this.executor(executionContext(toJobSnapshot(r), record.id, record.attempt, controller));
     } catch (err) {
       this.finish(r, running, "failed", errorText(err));
       return;
     }
     if (isThenable(outcome)) {
+      // Only an execution still running after the executor returned can time out: the timeout
+      // entry (due timeoutSecs after the start) is pushed now, not for every execution.
+      if (!this.closed) {
+        running.timeout = this.timers.push(nowMs + r.spec.timeoutSecs * 1000, () => {
+          const reason = `timed out after ${r.spec.timeoutSecs} s (timeoutSecs)`;
+          controller.abort(new DOMException(reason, "TimeoutError"));
+          this.finish(r, running, "timed_out", reason);
+        });
+      }
       this.asyncExecutions++;
       // Promise.resolve adopts any thenable, not only native promises.
       Promise.resolve(outcome)
@@ -336,6 +337,7 @@ export class SchedulerEngine {
     this.timers.cancel(running.timeout);
     r.running = undefined;
     this.afterExecution(r, result !== "succeeded", nowMs);
+    if (this.listeners.size === 0) return;
     this.emit({
       jobId: r.id,
       executionId: record.id,

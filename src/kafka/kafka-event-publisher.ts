@@ -1,7 +1,8 @@
-import { Kafka, Partitioners, type Producer } from "kafkajs";
+import type { Kafka, KafkaConfig, Producer } from "kafkajs";
 import { encodeJobCompletedEvent } from "../mapping/event-codec.js";
 import type { JobCompletedEvent } from "../types/execution.js";
 import { type KafkaConnectionOptions, kafkaConfig, kafkaTopic } from "./kafka-options.js";
+import { createKafka, loadKafkajs } from "./kafkajs-loader.js";
 
 /** Options of the test server's Kafka publisher (`createTestServer({ kafka })`). */
 export interface KafkaPublisherOptions extends KafkaConnectionOptions {
@@ -19,8 +20,9 @@ const MAX_BATCH = 500;
  * until `close()` gives up after `closeTimeoutMs` and reports what is left through `onError`.
  */
 export class KafkaEventPublisher {
-  private readonly kafka: Kafka;
-  private readonly producer: Producer;
+  private readonly config: KafkaConfig;
+  /** The kafkajs client and its producer, made on first use (`start()`): kafkajs is loaded only then. */
+  private client: Promise<{ kafka: Kafka; producer: Producer }> | undefined;
   private readonly topic: string;
   private readonly queue: JobCompletedEvent[] = [];
   private draining: Promise<void> | undefined;
@@ -28,12 +30,20 @@ export class KafkaEventPublisher {
 
   constructor(private readonly options: KafkaPublisherOptions) {
     this.topic = kafkaTopic(options, "kafka");
-    this.kafka = new Kafka(kafkaConfig(options, "kafka"));
-    this.producer = this.kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
+    this.config = kafkaConfig(options, "kafka");
+  }
+
+  private connection(): Promise<{ kafka: Kafka; producer: Producer }> {
+    return (this.client ??= (async () => {
+      const { Partitioners } = await loadKafkajs();
+      const kafka = await createKafka(this.config);
+      const producer = kafka.producer({
+        createPartitioner: Partitioners.DefaultPartitioner,
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      return { kafka, producer };
+    })());
   }
 
   /**
@@ -41,14 +51,15 @@ export class KafkaEventPublisher {
    * can attach before the first event, then connects.
    */
   async start(): Promise<void> {
-    const admin = this.kafka.admin();
+    const { kafka, producer } = await this.connection();
+    const admin = kafka.admin();
     await admin.connect();
     try {
       await admin.createTopics({ topics: [{ topic: this.topic }], waitForLeaders: true });
     } finally {
       await admin.disconnect();
     }
-    await this.producer.connect();
+    await producer.connect();
   }
 
   /** Queues an event; it is sent in order after those queued before it. */
@@ -61,7 +72,8 @@ export class KafkaEventPublisher {
   async close(): Promise<void> {
     this.closingSince = Date.now();
     await this.draining;
-    await this.producer.disconnect();
+    // Never started (nor published to): nothing to disconnect, and no reason to load kafkajs.
+    if (this.client !== undefined) await (await this.client).producer.disconnect();
   }
 
   /**
@@ -77,7 +89,8 @@ export class KafkaEventPublisher {
       }
       const batch = this.queue.slice(0, MAX_BATCH);
       try {
-        await this.producer.send({ topic: this.topic, acks: -1, messages: batch.map((e) => encodeJobCompletedEvent(e)) });
+        const { producer } = await this.connection();
+        await producer.send({ topic: this.topic, acks: -1, messages: batch.map((e) => encodeJobCompletedEvent(e)) });
         this.queue.splice(0, batch.length);
         backoffMs = 100;
       } catch (error) {

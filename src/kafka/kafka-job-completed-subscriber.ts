@@ -1,4 +1,4 @@
-import { type ConsumerConfig, type IHeaders, Kafka, type KafkaMessage, Partitioners, type Producer } from "kafkajs";
+import type { ConsumerConfig, EachBatchPayload, IHeaders, Kafka, KafkaConfig, KafkaMessage, Producer } from "kafkajs";
 import { SchedulerError } from "../errors/scheduler-error.js";
 import { type DeliveryOutcome, EventDelivery } from "../events/event-delivery.js";
 import { iterateEvents } from "../events/event-iterator.js";
@@ -14,6 +14,7 @@ import { decodeJobCompletedEvent } from "../mapping/event-codec.js";
 import type { JobCompletedEvent } from "../types/execution.js";
 import { invalid } from "../validation/invalid.js";
 import { type KafkaConnectionOptions, kafkaConfig, kafkaTopic } from "./kafka-options.js";
+import { createKafka, loadKafkajs } from "./kafkajs-loader.js";
 
 /** Options of {@link KafkaJobCompletedSubscriber}. */
 export interface KafkaJobCompletedSubscriberOptions extends KafkaConnectionOptions {
@@ -44,6 +45,8 @@ export interface KafkaJobCompletedSubscriberOptions extends KafkaConnectionOptio
  * - duplicates (after a rebalance or a restart) carry the same `executionId`; turn on
  *   `dedupeWindowMs` or make the handler idempotent.
  *
+ * kafkajs is loaded by the first `subscribe()`, not when the package is imported.
+ *
  * @example
  * ```ts
  * const sub = new KafkaJobCompletedSubscriber({ brokers: ["kafka:9092"], groupId: "report-service" });
@@ -52,14 +55,16 @@ export interface KafkaJobCompletedSubscriberOptions extends KafkaConnectionOptio
  * ```
  */
 export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
-  private readonly kafka: Kafka;
+  private readonly config: KafkaConfig;
+  /** The kafkajs client, made by the first `subscribe()`: kafkajs is loaded only then. */
+  private kafka: Promise<Kafka> | undefined;
   private readonly topic: string;
   private readonly groupId: string;
   private readonly options: KafkaJobCompletedSubscriberOptions;
 
   /** @throws `INVALID_ARGUMENT` for bad brokers, topic, group or retry settings. */
   constructor(options: KafkaJobCompletedSubscriberOptions) {
-    this.kafka = new Kafka(kafkaConfig(options));
+    this.config = kafkaConfig(options);
     this.topic = kafkaTopic(options);
     if (typeof options.groupId !== "string" || options.groupId === "") {
       throw invalid("INVALID_ARGUMENT", "options.groupId", options.groupId, "must be a non-empty string");
@@ -97,8 +102,10 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
         await options.onError?.(failure);
       },
     });
-    const consumer = this.kafka.consumer({ ...this.options.consumer, groupId: this.groupId });
-    const deadLetters = this.options.deadLetterTopic === undefined ? undefined : this.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    const { Partitioners } = await loadKafkajs();
+    const kafka = await (this.kafka ??= createKafka(this.config));
+    const consumer = kafka.consumer({ ...this.options.consumer, groupId: this.groupId });
+    const deadLetters = this.options.deadLetterTopic === undefined ? undefined : kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       // kafkajs restarts the consumer after retriable errors; otherwise it is gone for good.
       if (payload.restart) return;
@@ -111,19 +118,7 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
       await consumer.subscribe({ topic: this.topic, fromBeginning: this.options.fromBeginning ?? false });
       await consumer.run({
         eachBatchAutoResolve: false,
-        eachBatch: async (payload) => {
-          const { batch } = payload;
-          const heartbeat = () => payload.heartbeat();
-          for (const message of batch.messages) {
-            if (!payload.isRunning() || payload.isStale()) return;
-            const record = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString("utf8") ?? null };
-            const outcome = await this.process(message, record, delivery, deadLetters, heartbeat);
-            // Unacknowledged: stop here; the event is redelivered to this group later.
-            if (outcome === "abandoned") return;
-            payload.resolveOffset(message.offset);
-            await heartbeat();
-          }
-        },
+        eachBatch: (payload) => this.consumeBatch(payload, delivery, deadLetters),
       });
     } catch (err) {
       await Promise.allSettled([consumer.disconnect(), deadLetters?.disconnect()]);
@@ -156,25 +151,81 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
     );
   }
 
-  private async process(
+  /**
+   * Delivers one fetched batch (one partition's records, in order). An offset is resolved (marked
+   * for the next commit) only once its event was handled or reported; unacknowledged, the loop
+   * stops and the rest of the batch is redelivered later.
+   *
+   * kafkajs commits resolved offsets after the batch, or when a heartbeat finds the group
+   * rebalancing; so handled offsets are resolved in one go before each heartbeat and when the batch
+   * ends, however it ends. Heartbeats (which send a request only every `heartbeatInterval`) are
+   * offered at most every {@link HEARTBEAT_CHECK_MS} while events are handled quickly, and after
+   * every event of a slow handler.
+   */
+  private async consumeBatch(payload: EachBatchPayload, delivery: EventDelivery, deadLetters: Producer | undefined): Promise<void> {
+    const { batch } = payload;
+    let handled: string | undefined;
+    const resolveHandled = () => {
+      if (handled === undefined) return;
+      payload.resolveOffset(handled);
+      handled = undefined;
+    };
+    const heartbeat = () => {
+      resolveHandled();
+      return payload.heartbeat();
+    };
+    let nextHeartbeat = Date.now() + HEARTBEAT_CHECK_MS;
+    try {
+      for (const message of batch.messages) {
+        if (!payload.isRunning() || payload.isStale()) return;
+        const record = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString("utf8") ?? null };
+        // Synchronous when the handler is: no promise to wait for then.
+        let outcome = this.process(message, record, delivery, deadLetters, heartbeat);
+        if (typeof outcome !== "string") outcome = await outcome;
+        // Unacknowledged: stop here; the event is redelivered to this group later.
+        if (outcome === "abandoned") return;
+        handled = message.offset;
+        if (Date.now() >= nextHeartbeat) {
+          await heartbeat();
+          nextHeartbeat = Date.now() + HEARTBEAT_CHECK_MS;
+        }
+      }
+    } finally {
+      resolveHandled();
+    }
+  }
+
+  /** Decodes and delivers one record; returns the outcome, or a promise of it when there is something to wait for. */
+  private process(
     message: KafkaMessage,
     record: NonNullable<DeliveryFailure["record"]>,
     delivery: EventDelivery,
     deadLetters: Producer | undefined,
     heartbeat: () => Promise<void>,
-  ): Promise<DeliveryOutcome> {
+  ): DeliveryOutcome | Promise<DeliveryOutcome> {
     let event: JobCompletedEvent;
     try {
       event = decodeJobCompletedEvent(message.value, headerText(message.headers, "content-type"));
     } catch (error) {
-      await this.deadLetter(deadLetters, message, record, "decode", error);
-      await delivery.undecodable(error, record);
-      return "failed";
+      return this.undecodable(message, record, delivery, deadLetters, error);
     }
     return delivery.deliver(event, record, {
       beforeRetry: heartbeat,
       beforeReport: (error) => this.deadLetter(deadLetters, message, record, "handler", error),
     });
+  }
+
+  /** A record that does not decode: dead-lettered (if configured) and reported. */
+  private async undecodable(
+    message: KafkaMessage,
+    record: NonNullable<DeliveryFailure["record"]>,
+    delivery: EventDelivery,
+    deadLetters: Producer | undefined,
+    error: unknown,
+  ): Promise<DeliveryOutcome> {
+    await this.deadLetter(deadLetters, message, record, "decode", error);
+    await delivery.undecodable(error, record);
+    return "failed";
   }
 
   /** Publishes a failed record, untouched, with headers saying where it came from and why. */
@@ -204,6 +255,9 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
     });
   }
 }
+
+/** How often a batch loop that handles events quickly offers kafkajs a heartbeat. */
+const HEARTBEAT_CHECK_MS = 50;
 
 function headerText(headers: IHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];

@@ -1,4 +1,4 @@
-import { type KafkaConfig, logLevel } from "kafkajs";
+import type { KafkaConfig } from "kafkajs";
 import type { Logger } from "../logging/logger.js";
 import { invalid } from "../validation/invalid.js";
 
@@ -22,13 +22,16 @@ export interface KafkaConnectionOptions {
   logger?: Logger;
 }
 
-/** Builds the kafkajs config: brokers checked, logging silent unless asked for. */
+/**
+ * Builds the kafkajs config, brokers checked. Needs no kafkajs (constructors call it to check their
+ * options; kafkajs is loaded later): `createKafka()` adds the silent logging default.
+ */
 export function kafkaConfig(options: KafkaConnectionOptions, field = "options"): KafkaConfig {
   const { brokers } = options;
   if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === "string" && /^[^\s:]+:\d+$/.test(b))) {
     throw invalid("INVALID_ARGUMENT", `${field}.brokers`, brokers, 'must be a non-empty list of "host:port"');
   }
-  return { logLevel: logLevel.NOTHING, ...options.kafka, brokers, clientId: options.clientId ?? "k1s0-scheduler-client" };
+  return { ...options.kafka, brokers, clientId: options.clientId ?? "k1s0-scheduler-client" };
 }
 
 /** The topic, checked. */

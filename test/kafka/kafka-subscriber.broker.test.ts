@@ -147,12 +147,16 @@ describeKafka("KafkaJobCompletedSubscriber against a real broker", () => {
     const groupId = uniqueGroup();
     const seen = new Set<string>();
     let first = 0;
+    // Closed from the 100th event on, not after polling for it: the subscriber handles the other
+    // 200 events in less than a polling interval, which would leave nothing for the restart.
+    let hundred: () => void = () => undefined;
+    const reachedHundred = new Promise<void>((resolve) => (hundred = resolve));
     const one = await subscriber(topic, { groupId }).subscribe(async (e) => {
       seen.add(e.executionId);
-      first++;
+      if (++first === 100) hundred();
       await new Promise((resolve) => setImmediate(resolve));
     });
-    await waitFor(() => first >= 100, "100 events in the first run");
+    await reachedHundred;
     await one.close();
     const stoppedAt = first;
     // close() committed exactly what the handler finished: no more (loss), no less (replay).
