@@ -1,4 +1,5 @@
 import * as http2 from "node:http2";
+import * as zlib from "node:zlib";
 import { create, type DescMessage, type DescMethodUnary, isMessage, type MessageInitShape, type MessageShape, toBinary } from "@bufbuild/protobuf";
 import {
   Code,
@@ -32,9 +33,10 @@ const DEFAULT_READ_MAX_BYTES = 16 * 1024 * 1024;
 const USER_AGENT = "k1s0-scheduler-client (grpc; connect-es/2.1.2 api)";
 
 /**
- * A Connect `Transport` for the gRPC protocol (binary protobuf, no compression) written directly
- * on `node:http2` for unary calls: one write per request, response bytes collected from the
- * stream's events, one `AbortController` and one timer per call, no async iterables. It keeps
+ * A Connect `Transport` for the gRPC protocol (binary protobuf; gzip-compressed responses
+ * accepted, requests sent uncompressed) written directly on `node:http2` for unary calls: one
+ * write per request, response bytes collected from the stream's events, one `AbortController`
+ * and one timer per call, no async iterables. It keeps
  * Connect's contract - interceptors see the same `UnaryRequest`/`UnaryResponse`, errors are
  * `ConnectError`s decoded by Connect's own gRPC status parser (details included), deadlines
  * abort the request's signal with `DEADLINE_EXCEEDED` - and runs on connect-node's
@@ -140,6 +142,7 @@ function requestHeader(init: HeaderInit | undefined, timeoutMs: number | undefin
   header.set("content-type", "application/grpc+proto");
   header.set("te", "trailers");
   if (!header.has("user-agent")) header.set("user-agent", USER_AGENT);
+  header.set("grpc-accept-encoding", "gzip");
   if (timeoutMs !== undefined) header.set("grpc-timeout", `${Math.ceil(timeoutMs)}m`);
   return header;
 }
@@ -206,7 +209,7 @@ function exchange<I extends DescMessage, O extends DescMessage>(
       s.on("end", () => {
         if (headers === undefined) return; // no response: the "close" handler reports why
         try {
-          settle(undefined, parseResponse(req, headers, trailers ?? {}, chunks, received));
+          settle(undefined, parseResponse(req, headers, trailers ?? {}, chunks, received, readMaxBytes));
         } catch (e) {
           settle(ConnectError.from(e));
         }
@@ -218,6 +221,29 @@ function exchange<I extends DescMessage, O extends DescMessage>(
       s.end(body);
     }, (e: unknown) => settle(fromNodeError(e)));
   });
+}
+
+const COMPRESSED_FLAG = 0b01;
+
+/**
+ * A compressed response message: gzip is the one encoding requests advertise
+ * (`grpc-accept-encoding`), as servers compress only what the client accepts. Inflated
+ * synchronously (responses are small; Connect's server compresses from 1 KiB) and never past
+ * `readMaxBytes`.
+ */
+function decompress(data: Buffer, encoding: string | string[] | undefined, readMaxBytes: number): Buffer {
+  if (encoding === undefined || encoding === "identity") {
+    throw new ConnectError("protocol error: received a compressed message without grpc-encoding", Code.Internal);
+  }
+  if (encoding !== "gzip") throw new ConnectError(`unsupported response encoding "${String(encoding)}"`, Code.Internal);
+  try {
+    return zlib.gunzipSync(data, { maxOutputLength: readMaxBytes });
+  } catch (e) {
+    if ((e as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
+      throw new ConnectError(`message larger than configured max ${readMaxBytes} bytes`, Code.ResourceExhausted);
+    }
+    throw new ConnectError(`decompress gzip: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
+  }
 }
 
 function envelope(message: Uint8Array): Buffer {
@@ -234,6 +260,7 @@ function parseResponse<I extends DescMessage, O extends DescMessage>(
   nodeTrailers: http2.IncomingHttpHeaders,
   chunks: Buffer[],
   received: number,
+  readMaxBytes: number,
 ): UnaryResponse<I, O> {
   if (!isPlainSuccess(nodeHeaders, nodeTrailers)) {
     // Anything but a plain OK goes through Connect's own checks: HTTP status, content type,
@@ -249,13 +276,13 @@ function parseResponse<I extends DescMessage, O extends DescMessage>(
     throw new ConnectError("protocol error: missing output message for unary method", nodeTrailers["grpc-status"] !== undefined ? Code.Unimplemented : Code.Unknown);
   }
   if (bytes.length < 5) throw new ConnectError("protocol error: incomplete envelope", Code.Internal);
-  if ((bytes[0] & 0b01) !== 0) throw new ConnectError("protocol error: received a compressed message it did not ask for", Code.Internal);
   const length = bytes.readUInt32BE(1);
   if (bytes.length < 5 + length) throw new ConnectError("protocol error: incomplete envelope", Code.Internal);
   if (bytes.length > 5 + length) throw new ConnectError("protocol error: received extra output message for unary method", Code.Unimplemented);
+  const payload = (bytes[0] & COMPRESSED_FLAG) === 0 ? bytes.subarray(5) : decompress(bytes.subarray(5), nodeHeaders["grpc-encoding"], readMaxBytes);
   let message: MessageShape<O>;
   try {
-    message = decoderFor(req.method.output)(bytes.subarray(5));
+    message = decoderFor(req.method.output)(payload);
   } catch (e) {
     throw new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
   }
