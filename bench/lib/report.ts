@@ -105,6 +105,8 @@ export function machine(): string[] {
   let commit = "unknown";
   try {
     commit = execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+    const dirty = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { encoding: "utf8" }).trim() !== "";
+    if (dirty) commit += " with uncommitted changes";
   } catch {
     // not a git checkout
   }
