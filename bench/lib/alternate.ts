@@ -1,17 +1,21 @@
 /**
  * Runs `baseline` and `subject` in alternating order round by round (A B, B A, A B, ...), after
- * one unrecorded warm-up of each, so drift on a shared machine hits both sides alike.
+ * one unrecorded warm-up of each (unless `warmUp` is false: a side that starts a fresh process
+ * every time has nothing to warm), so drift on a shared machine hits both sides alike.
  * Returns the per-round values of each side.
  */
-export async function alternate(
+export async function alternate<T = number>(
   rounds: number,
-  baseline: () => Promise<number>,
-  subject: () => Promise<number>,
-): Promise<{ baseline: number[]; subject: number[] }> {
-  await baseline();
-  await subject();
-  const b: number[] = [];
-  const s: number[] = [];
+  baseline: () => Promise<T>,
+  subject: () => Promise<T>,
+  { warmUp = true }: { warmUp?: boolean } = {},
+): Promise<{ baseline: T[]; subject: T[] }> {
+  if (warmUp) {
+    await baseline();
+    await subject();
+  }
+  const b: T[] = [];
+  const s: T[] = [];
   for (let i = 0; i < rounds; i++) {
     if (i % 2 === 0) {
       b.push(await baseline());
@@ -22,25 +26,4 @@ export async function alternate(
     }
   }
   return { baseline: b, subject: s };
-}
-
-/**
- * Keeps `inFlight` calls of `call` going for `durationMs` and returns calls per second and the
- * latency of each completed call (ms).
- */
-export async function closedLoop(call: () => Promise<unknown>, inFlight: number, durationMs: number): Promise<{ perSecond: number; latenciesMs: number[] }> {
-  const latenciesMs: number[] = [];
-  const start = performance.now();
-  const end = start + durationMs;
-  await Promise.all(
-    Array.from({ length: inFlight }, async () => {
-      while (performance.now() < end) {
-        const t0 = performance.now();
-        await call();
-        latenciesMs.push(performance.now() - t0);
-      }
-    }),
-  );
-  const elapsed = performance.now() - start;
-  return { perSecond: (latenciesMs.length / elapsed) * 1000, latenciesMs };
 }

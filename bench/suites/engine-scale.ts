@@ -3,6 +3,7 @@
  * clock one day over 10,000 interval jobs - executions per second and heap against the
  * execution-history limit. Every measurement runs in a fresh child process (engine-worker.ts).
  */
+import { alternate } from "../lib/alternate.js";
 import { execFile } from "node:child_process";
 import * as path from "node:path";
 import { median } from "../lib/stats.js";
@@ -42,26 +43,6 @@ function inChild<T extends Task>(task: T): Promise<ResultOf<T>> {
   });
 }
 
-/**
- * Baseline and subject in alternating order (A B, B A, ...), each call a fresh process. No
- * warm-up round: a fresh process starts cold whatever ran before it, so each child warms up
- * inside itself where that matters.
- */
-async function freshRounds<T>(rounds: number, baseline: () => Promise<T>, subject: () => Promise<T>): Promise<{ baseline: T[]; subject: T[] }> {
-  const b: T[] = [];
-  const s: T[] = [];
-  for (let i = 0; i < rounds; i++) {
-    if (i % 2 === 0) {
-      b.push(await baseline());
-      s.push(await subject());
-    } else {
-      s.push(await subject());
-      b.push(await baseline());
-    }
-  }
-  return { baseline: b, subject: s };
-}
-
 const count = (n: number): string => n.toLocaleString("en-US");
 const sum = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0);
 
@@ -75,7 +56,8 @@ interface Part {
 async function measureCreate(settings: BenchSettings, jobs: number): Promise<Part> {
   settings.log(`engine: create ${count(jobs)} jobs, ${settings.rounds} rounds`);
   const create = (side: Side): Promise<CreateResult> => inChild({ kind: "create", side, jobs });
-  const r = await freshRounds(settings.rounds, () => create("minimal"), () => create("sdk"));
+  // Each call is a fresh process: nothing to warm up.
+  const r = await alternate(settings.rounds, () => create("minimal"), () => create("sdk"), { warmUp: false });
   const minimalBytes = r.baseline.map((x) => x.bytesPerJob);
   const sdkBytes = r.subject.map((x) => x.bytesPerJob);
   const [sdk, minimal] = [median(sdkBytes), median(minimalBytes)].map(Math.round);
@@ -161,7 +143,7 @@ function advanceNotes(sdk: AdvanceResult[], jobs: number): string[] {
 async function measureAdvance(settings: BenchSettings, jobs: number): Promise<Part> {
   const rounds = Math.min(settings.rounds, MAX_ADVANCE_ROUNDS);
   settings.log(`engine: advance one day over ${count(jobs)} interval jobs, ${rounds} rounds`);
-  const r = await freshRounds(rounds, () => inChild(advanceTask("minimal", jobs)), () => inChild(advanceTask("sdk", jobs)));
+  const r = await alternate(rounds, () => inChild(advanceTask("minimal", jobs)), () => inChild(advanceTask("sdk", jobs)), { warmUp: false });
   const executions = sum(r.subject[0].stepExecutions);
   if (r.baseline.some((x) => sum(x.stepExecutions) !== executions)) throw new Error("baseline and SDK ran different numbers of executions");
   return {

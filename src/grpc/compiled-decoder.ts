@@ -158,11 +158,10 @@ function fieldReader(field: DescField): FieldReader | undefined {
     }
     case "message": {
       if (field.delimitedEncoding) return undefined;
-      const nested = field.message;
-      let resolved: Compiled | undefined;
+      const nested = lazily(field.message);
       return (msg, reader, wireType) => {
         expectWireType(field, wireType, LENGTH_DELIMITED);
-        const compiled = (resolved ??= compile(nested)!);
+        const compiled = nested();
         if (oneof !== undefined) {
           const current = msg[oneof] as { case: string | undefined; value?: Msg };
           // A repeated occurrence of a singular message merges into it, as in fromBinary.
@@ -179,11 +178,10 @@ function fieldReader(field: DescField): FieldReader | undefined {
     case "list": {
       if (field.listKind === "message") {
         if (field.delimitedEncoding) return undefined;
-        const nested = field.message;
-        let resolved: Compiled | undefined;
+        const nested = lazily(field.message);
         return (msg, reader, wireType) => {
           expectWireType(field, wireType, LENGTH_DELIMITED);
-          const compiled = (resolved ??= compile(nested)!);
+          const compiled = nested();
           const item = compiled.zero();
           readNested(compiled, item, reader);
           (msg[name] as unknown[]).push(item);
@@ -212,6 +210,12 @@ function fieldReader(field: DescField): FieldReader | undefined {
 // Nesting depth of the decode in progress (decoding is synchronous), bounded as in fromBinary.
 let depth = 0;
 const RECURSION_LIMIT = 100;
+
+/** `compile(desc)` on first use, then the same result: a message may contain itself. */
+function lazily(desc: DescMessage): () => Compiled {
+  let compiled: Compiled | undefined;
+  return () => (compiled ??= compile(desc)!);
+}
 
 function readNested(compiled: Compiled, target: Msg, reader: BinaryReader): void {
   const length = reader.uint32();
