@@ -62,7 +62,7 @@ export interface GrpcSchedulerClientOptions {
   };
   /**
    * Which gRPC transport carries unary calls: `"node-http2"`, a lean transport written on
-   * `node:http2` for this client (about twice the calls per CPU second of Connect's generic one,
+   * `node:http2` for this client (less than half the client CPU per call of Connect's generic one,
    * see bench/RESULTS.md), or `"connect"`, `createGrpcTransport` from `@connectrpc/connect-node`.
    * Both share the HTTP/2 connection handling, interceptors and error semantics.
    * @default "node-http2"
