@@ -32,10 +32,12 @@ const cache = new WeakMap<DescMessage, Compiled | null>();
  * false })` produces (a property test checks this), and is stricter where that one would read
  * garbage: a field with the wrong wire type is an error.
  *
- * Returns undefined for what it does not compile - proto2 or editions files, map fields,
- * group (delimited) encoding - so the caller falls back to `fromBinary`.
+ * Returns undefined when the message, or any message it can contain, is something it does not
+ * compile - proto2 or editions files, map fields, group (delimited) encoding - so the caller
+ * falls back to `fromBinary`.
  */
 export function compileDecoder<Desc extends DescMessage>(desc: Desc): MessageDecoder<Desc> | undefined {
+  if (!compilable(desc, new Set())) return undefined;
   const compiled = compile(desc);
   if (compiled === undefined) return undefined;
   return (bytes) => {
@@ -58,10 +60,25 @@ export function decoderFor<Desc extends DescMessage>(desc: Desc): MessageDecoder
   return decoder as MessageDecoder<Desc>;
 }
 
+/**
+ * Whether every message reachable from `desc` compiles. Checked up front: a nested message found
+ * unsupported only while compiling would leave already compiled readers pointing at it.
+ */
+function compilable(desc: DescMessage, visiting: Set<DescMessage>): boolean {
+  if (visiting.has(desc)) return true;
+  visiting.add(desc);
+  if (desc.file.edition !== PROTO3) return false;
+  return desc.fields.every((field) => {
+    if (field.fieldKind === "map") return false;
+    const nested = field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message") ? field : undefined;
+    return nested === undefined || (!nested.delimitedEncoding && compilable(nested.message, visiting));
+  });
+}
+
 function compile(desc: DescMessage): Compiled | undefined {
   const cached = cache.get(desc);
   if (cached !== undefined) return cached ?? undefined;
-  if (desc.file.edition !== PROTO3) return remember(desc, undefined);
+  if (desc.file.edition !== PROTO3) return unsupported(desc);
   // Registered before its fields, so recursive messages find it.
   const compiled: Compiled = { typeName: desc.typeName, zero: () => ({ $typeName: desc.typeName }), readers: [] };
   cache.set(desc, compiled);
@@ -72,7 +89,7 @@ function compile(desc: DescMessage): Compiled | undefined {
       continue;
     }
     const reader = fieldReader(member);
-    if (reader === undefined) return remember(desc, undefined);
+    if (reader === undefined) return unsupported(desc);
     compiled.readers[member.number] = reader;
     const zero = zeroValue(member);
     if (zero !== undefined) zeroes.push([member.localName, zero]);
@@ -80,7 +97,7 @@ function compile(desc: DescMessage): Compiled | undefined {
   for (const field of desc.fields) {
     if (field.oneof === undefined) continue;
     const reader = fieldReader(field);
-    if (reader === undefined) return remember(desc, undefined);
+    if (reader === undefined) return unsupported(desc);
     compiled.readers[field.number] = reader;
   }
   compiled.zero = () => {
@@ -91,9 +108,10 @@ function compile(desc: DescMessage): Compiled | undefined {
   return compiled;
 }
 
-function remember(desc: DescMessage, compiled: Compiled | undefined): Compiled | undefined {
-  cache.set(desc, compiled ?? null);
-  return compiled;
+/** Remembers that `desc` does not compile (so `fromBinary` decodes it), and says so. */
+function unsupported(desc: DescMessage): undefined {
+  cache.set(desc, null);
+  return undefined;
 }
 
 const PROTO3 = Edition.EDITION_PROTO3;

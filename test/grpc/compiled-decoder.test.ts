@@ -210,32 +210,44 @@ describe("compiled protobuf decoder", () => {
     expect(() => decode(Uint8Array.from([152, 128, 128, 128, 16, 0]))).toThrow(/varint overflows/);
   });
 
-  it("leaves what it does not compile (map fields) to fromBinary", () => {
+  it("leaves what it does not compile (map fields, also nested) to fromBinary", () => {
     expect(compileDecoder(StructSchema)).toBeUndefined();
     const struct = create(StructSchema, { fields: { a: { kind: { case: "numberValue", value: 1 } } } });
     expect(decoderFor(StructSchema)(toBinary(StructSchema, struct))).toStrictEqual(struct);
+    // ListValue has no map itself, but a Value in it can hold a Struct, which has one.
+    expect(compileDecoder(ListValueSchema)).toBeUndefined();
+    const list = create(ListValueSchema, { values: [{ kind: { case: "structValue", value: struct } }, { kind: { case: "listValue", value: { values: [] } } }] });
+    expect(decoderFor(ListValueSchema)(toBinary(ListValueSchema, list))).toStrictEqual(list);
   });
 
   it("bounds the nesting depth of recursive messages", () => {
-    // google.protobuf.ListValue -> Value -> ListValue ...: recursive, and without map fields.
-    const decode = compileDecoder(ListValueSchema)!;
-    expect(decode(nest(10))).toStrictEqual(fromBinary(ListValueSchema, nest(10), { readUnknownFields: false }));
+    const tree = treeSchema();
+    const decode = compileDecoder(tree)!;
+    expect(decode(nest(10))).toStrictEqual(fromBinary(tree, nest(10), { readUnknownFields: false }));
     const deep = nest(200);
     expect(() => decode(deep)).toThrow(/maximum recursion depth/);
-    expect(() => fromBinary(ListValueSchema, deep)).toThrow(/maximum recursion depth/);
+    expect(() => fromBinary(tree, deep)).toThrow(/maximum recursion depth/);
     // The depth count starts over for the next message.
-    expect(decode(nest(10))).toStrictEqual(fromBinary(ListValueSchema, nest(10), { readUnknownFields: false }));
+    expect(decode(nest(10))).toStrictEqual(fromBinary(tree, nest(10), { readUnknownFields: false }));
   });
 });
 
-/** ListValue{values: [Value{list_value: ListValue{...}}]} nested `levels` deep. */
+/** `message Tree { repeated Tree children = 1; }`: recursive, proto3, no maps. */
+function treeSchema(): DescMessage {
+  const file = create(FileDescriptorProtoSchema, {
+    name: "bench/tree.proto",
+    package: "bench",
+    syntax: "proto3",
+    messageType: [{ name: "Tree", field: [{ name: "children", number: 1, type: FieldDescriptorProto_Type.MESSAGE, typeName: ".bench.Tree", label: FieldDescriptorProto_Label.REPEATED }] }],
+  });
+  return createFileRegistry(file, () => undefined).getMessage("bench.Tree")!;
+}
+
+/** Tree{children: [Tree{children: [...]}]} nested `levels` deep. */
 function nest(levels: number): Uint8Array {
-  let list: number[] = [];
-  for (let i = 0; i < levels; i++) {
-    const value = [0x32, ...varint(list.length), ...list]; // Value.list_value = 6
-    list = [0x0a, ...varint(value.length), ...value]; // ListValue.values = 1
-  }
-  return Uint8Array.from(list);
+  let tree: number[] = [];
+  for (let i = 0; i < levels; i++) tree = [0x0a, ...varint(tree.length), ...tree]; // Tree.children = 1
+  return Uint8Array.from(tree);
 }
 
 function varint(n: number): number[] {
