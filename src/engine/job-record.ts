@@ -1,5 +1,5 @@
 import { DEFAULT_TIME_ZONE, nextCronFire } from "../schedule/cron-expression.js";
-import type { Job, JobStatus } from "../types/job.js";
+import type { JobStatus } from "../types/job.js";
 import type { JobSpec, StoredJob } from "../types/job-spec.js";
 import type { Schedule } from "../types/schedule.js";
 import type { ExecutionHistory, ExecutionRecord } from "./execution-history.js";
@@ -41,24 +41,6 @@ export function toStoredJob(r: JobRecord): StoredJob {
     schedule: copySchedule(r.spec.schedule),
     status: r.status,
     payloadJson: r.spec.payloadJson,
-    maxRetries: r.spec.maxRetries,
-    timeoutSecs: r.spec.timeoutSecs,
-    createdAt: new Date(r.createdAtMs),
-    ...(r.nextRunAtMs === undefined ? {} : { nextRunAt: new Date(r.nextRunAtMs) }),
-  };
-}
-
-/**
- * The caller-facing job, built in one step (what `toJob(toStoredJob(r))` returns, without the
- * intermediate copy): the executor gets one for every execution.
- */
-export function toJobSnapshot(r: JobRecord): Job {
-  return {
-    id: r.id,
-    name: r.spec.name,
-    schedule: copySchedule(r.spec.schedule),
-    status: r.status,
-    payload: JSON.parse(r.spec.payloadJson),
     maxRetries: r.spec.maxRetries,
     timeoutSecs: r.spec.timeoutSecs,
     createdAt: new Date(r.createdAtMs),

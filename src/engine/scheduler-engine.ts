@@ -2,7 +2,7 @@ import { SchedulerError } from "../errors/scheduler-error.js";
 import { isThenable } from "../internal/is-thenable.js";
 import type { ExecutionResult, JobCompletedEvent, JobExecution } from "../types/execution.js";
 import type { JobFilter } from "../types/job.js";
-import type { JobSpec, StoredJob } from "../types/job-spec.js";
+import { type JobSpec, type StoredJob, toJob } from "../types/job-spec.js";
 import { resolvePageSize, validateJobId, validateJobSpec } from "../validation/request-rules.js";
 import type { Alarm, Clock } from "./clock.js";
 import { executionContext, LazyAbortController } from "./execution-context.js";
@@ -11,7 +11,7 @@ import { IdempotencyStore } from "./idempotency-store.js";
 import { type Executor, succeedAtOnce } from "./executor.js";
 import { newId } from "./ids.js";
 import { applyOperation, type JobOperation } from "./job-lifecycle.js";
-import { type JobRecord, nextRecurringFire, type RunningExecution, toJobSnapshot, toStoredJob } from "./job-record.js";
+import { type JobRecord, nextRecurringFire, type RunningExecution, toStoredJob } from "./job-record.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { TimerQueue } from "./timer-queue.js";
 
@@ -299,7 +299,7 @@ export class SchedulerEngine {
     r.running = running;
     let outcome: unknown;
     try {
-      outcome = this.executor(executionContext(toJobSnapshot(r), record.id, record.attempt, controller));
+      outcome = this.executor(executionContext(toJob(toStoredJob(r)), record.id, record.attempt, controller));
     } catch (err) {
       this.finish(r, running, "failed", errorText(err));
       return;

@@ -13,6 +13,7 @@ import {
 } from "@connectrpc/connect";
 import { type Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
 import { validateResponse, validateTrailer } from "@connectrpc/connect/protocol-grpc";
+import { hasCauseCode } from "../internal/cause-chain.js";
 import { decoderFor } from "./compiled-decoder.js";
 
 /** Options of {@link createHttp2GrpcTransport}. */
@@ -364,11 +365,10 @@ const UNAVAILABLE_NODE_ERRORS = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", 
 
 /**
  * A Node.js socket or HTTP/2 error as a ConnectError, keeping the original as `cause`. Errors the
- * session manager already wrapped are re-classified from their cause chain, walked structurally
- * (Node.js errors from another realm, as under jest, fail `instanceof Error`).
+ * session manager already wrapped are re-classified from their cause chain.
  */
 function fromNodeError(err: unknown): ConnectError {
-  const unavailable = causeChain(err).some((e) => typeof e.code === "string" && UNAVAILABLE_NODE_ERRORS.has(e.code));
+  const unavailable = hasCauseCode(err, UNAVAILABLE_NODE_ERRORS);
   if (err instanceof ConnectError) {
     if (!unavailable || err.code === Code.Unavailable) return err;
     const reclassified = new ConnectError(err.rawMessage, Code.Unavailable, err.metadata);
@@ -378,12 +378,4 @@ function fromNodeError(err: unknown): ConnectError {
   const ce = ConnectError.from(err, unavailable ? Code.Unavailable : Code.Internal);
   if (ce !== err) ce.cause = err;
   return ce;
-}
-
-function causeChain(err: unknown): { code?: unknown }[] {
-  const chain: { code?: unknown; cause?: unknown }[] = [];
-  for (let e: unknown = err; typeof e === "object" && e !== null && !chain.includes(e); e = (e as { cause?: unknown }).cause) {
-    chain.push(e);
-  }
-  return chain;
 }

@@ -1,4 +1,5 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { hasCauseCode } from "../internal/cause-chain.js";
 
 /** How a call is retried after a transient failure. Every retry stays inside the call's deadline. */
 export interface RetryPolicy {
@@ -43,15 +44,8 @@ const TRANSIENT_NODE_ERRORS = new Set([
 export function isTransient(err: unknown): boolean {
   const ce = ConnectError.from(err);
   if (ce.code === Code.Unavailable || ce.code === Code.ResourceExhausted || ce.code === Code.Canceled) return true;
-  // Walk the cause chain structurally: errors from Node.js core may come from another realm
-  // (jest's VM), where `instanceof Error` is false.
-  const seen = new Set<unknown>();
-  for (let cause: unknown = ce.cause; typeof cause === "object" && cause !== null && !seen.has(cause); cause = (cause as { cause?: unknown }).cause) {
-    seen.add(cause);
-    const code = (cause as { code?: unknown }).code;
-    if (typeof code === "string" && TRANSIENT_NODE_ERRORS.has(code)) return true;
-  }
-  return false;
+  // Node.js errors anywhere on the cause chain (connect-node wraps them, maybe as INTERNAL).
+  return hasCauseCode(ce.cause, TRANSIENT_NODE_ERRORS);
 }
 
 /**

@@ -5,7 +5,7 @@ import { SchedulerError } from "../errors/scheduler-error.js";
 import { InMemoryJobCompletedSubscriber, type InMemorySubscriberOptions } from "../events/in-memory-subscriber.js";
 import type { JobCompletedSubscriber } from "../events/job-completed-subscriber.js";
 import { checkCallOptions } from "../internal/call-options.js";
-import { collect, paginate } from "../internal/paginate.js";
+import { collectPages, type PageResult, paginate } from "../internal/paginate.js";
 import type { SchedulerClient } from "../scheduler-client.js";
 import type { CallOptions, ListOptions } from "../types/call-options.js";
 import type { JobExecution } from "../types/execution.js";
@@ -82,27 +82,35 @@ export class InMemorySchedulerClient implements SchedulerClient {
   }
 
   async listJobs(filter?: JobFilter, options?: ListOptions): Promise<Job[]> {
-    return collect(this.iterateJobs(filter, options));
+    return collectPages(this.jobPages(filter, options));
   }
 
   async getExecutions(jobId: string, options?: ListOptions): Promise<JobExecution[]> {
-    return collect(this.iterateExecutions(jobId, options));
+    return collectPages(this.executionPages(jobId, options));
   }
 
   async *iterateJobs(filter?: JobFilter, options?: ListOptions): AsyncGenerator<Job, void> {
-    const valid = validateFilter(filter);
-    yield* paginate(async (token) => {
-      checkCallOptions(options);
-      const page = this.engine.listJobs(valid, options?.pageSize, token);
-      return { items: page.items.map(toJob), nextPageToken: page.nextPageToken };
-    });
+    yield* paginate(this.jobPages(filter, options));
   }
 
   async *iterateExecutions(jobId: string, options?: ListOptions): AsyncGenerator<JobExecution, void> {
-    yield* paginate(async (token) => {
+    yield* paginate(this.executionPages(jobId, options));
+  }
+
+  private jobPages(filter: JobFilter | undefined, options: ListOptions | undefined): (token: string) => Promise<PageResult<Job>> {
+    const valid = validateFilter(filter);
+    return async (token) => {
+      checkCallOptions(options);
+      const page = this.engine.listJobs(valid, options?.pageSize, token);
+      return { items: page.items.map(toJob), nextPageToken: page.nextPageToken };
+    };
+  }
+
+  private executionPages(jobId: string, options: ListOptions | undefined): (token: string) => Promise<PageResult<JobExecution>> {
+    return async (token) => {
       checkCallOptions(options);
       return this.engine.listExecutions(jobId, options?.pageSize, token);
-    });
+    };
   }
 
   /** Every job, oldest first (a test helper outside {@link SchedulerClient}, as in the design). */

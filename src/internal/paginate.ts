@@ -14,7 +14,7 @@ export async function* paginate<T>(fetchPage: (pageToken: string) => Promise<Pag
   } while (token !== "");
 }
 
-/** Fetches every page and returns all their items: `paginate` + `collect` without a hop per item. */
+/** Fetches every page and returns all their items, without the async hop per item of draining `paginate`. */
 export async function collectPages<T>(fetchPage: (pageToken: string) => Promise<PageResult<T>>): Promise<T[]> {
   let all: T[] = [];
   let token = "";
@@ -23,12 +23,5 @@ export async function collectPages<T>(fetchPage: (pageToken: string) => Promise<
     all = all.length === 0 ? page.items : all.concat(page.items);
     token = page.nextPageToken;
   } while (token !== "");
-  return all;
-}
-
-/** Drains an async iterable into an array. */
-export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const all: T[] = [];
-  for await (const item of items) all.push(item);
   return all;
 }
