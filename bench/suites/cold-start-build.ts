@@ -6,9 +6,8 @@
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import * as os from "node:os";
 import * as path from "node:path";
 
 const ROOT = path.join(__dirname, "..", "..");
@@ -46,20 +45,23 @@ function tsc(outDir: string): Promise<void> {
 }
 
 /**
- * Builds the package into `<tmp>/k1s0-bench-build-<hash>/cjs` (reused while the sources are
- * unchanged) and returns the path of its entry point, `cjs/src/index.js`. The folder links
- * this repository's node_modules, so the build runs on the same dependencies as the baselines.
+ * Builds the package into `node_modules/.cache/k1s0-bench-build-<hash>/cjs` of this checkout
+ * (reused while the sources are unchanged) and returns the path of its entry point,
+ * `cjs/src/index.js`. Living under this checkout's node_modules, the build resolves its
+ * dependencies by Node's ordinary upward search to the same copies the baselines load; a
+ * cache shared between checkouts (the system temp folder) could point at a deleted one.
  */
 export async function buildPackage(log: (line: string) => void): Promise<string> {
-  const dir = path.join(os.tmpdir(), `k1s0-bench-build-${inputsHash()}`);
+  const cache = path.join(ROOT, "node_modules", ".cache");
+  const dir = path.join(cache, `k1s0-bench-build-${inputsHash()}`);
   const entry = path.join(dir, "cjs", "src", "index.js");
   if (existsSync(entry)) return entry;
   log("building the package (tsc -p tsconfig.cjs.json) into a private folder");
+  mkdirSync(cache, { recursive: true });
   const staging = mkdtempSync(`${dir}.staging-`);
   try {
     await tsc(path.join(staging, "cjs"));
     writeFileSync(path.join(staging, "cjs", "package.json"), `${JSON.stringify({ type: "commonjs", sideEffects: false })}\n`);
-    symlinkSync(path.join(ROOT, "node_modules"), path.join(staging, "node_modules"), "dir");
     // Another run may have finished the same build meanwhile; either copy will do.
     if (!existsSync(entry)) renameSync(staging, dir);
   } finally {
