@@ -163,7 +163,7 @@ export const listingSuite: BenchSuite = {
       readings,
       notes: [
         "The test server compresses responses larger than 1 KiB with gzip when the client accepts it; both clients do (grpc-accept-encoding), so both pay for inflating every page and the bytes on the wire are the same.",
-        "Decode: the decoders alone, on the same bytes. This client's decoder (src/grpc/compiled-decoder.ts) builds the same protobuf-es messages fromBinary builds (property-tested), from a reader per field compiled once per descriptor.",
+        "Decode: the decoders alone, on the same bytes. This client's decoder (src/grpc/compiled-decoder.ts) builds the same protobuf-es messages fromBinary builds (property-tested), from JavaScript generated once per message type (an object literal with every field and a switch on the tag, as protobuf.js generates).",
       ],
     };
   },

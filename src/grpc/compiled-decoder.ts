@@ -7,43 +7,41 @@ export type MessageDecoder<Desc extends DescMessage> = (bytes: Uint8Array) => Me
 
 type Msg = Record<string, unknown>;
 
-// Read once: in the CommonJS build every `WireType.X` would be a getter call on the hot path.
-const VARINT = WireType.Varint;
-const BIT64 = WireType.Bit64;
-const LENGTH_DELIMITED = WireType.LengthDelimited;
-const END_GROUP = WireType.EndGroup;
-const BIT32 = WireType.Bit32;
-type FieldReader = (msg: Msg, reader: BinaryReader, wireType: WireType) => void;
-
+/** One message type's generated code. Every instance has the same shape (monomorphic calls). */
 interface Compiled {
   typeName: string;
   /** A fresh message with every implicit-presence field at its zero value, as `create()` makes it. */
   zero: () => Msg;
-  /** Readers by field number (a sparse array: field numbers are small). */
-  readers: (FieldReader | undefined)[];
+  /** Reads fields from `reader` into `msg` until `end`. */
+  read: (msg: Msg, reader: BinaryReader, end: number) => void;
 }
 
-const cache = new WeakMap<DescMessage, Compiled | null>();
+const cache = new WeakMap<DescMessage, Compiled>();
 
 /**
- * A decoder compiled once from a message's descriptor: a reader per field number instead of
- * protobuf-es's reflective `fromBinary`, about four times faster on the scheduler's messages
- * (bench/RESULTS.md). It produces exactly what `fromBinary(desc, bytes, { readUnknownFields:
- * false })` produces (a property test checks this), and is stricter where that one would read
- * garbage: a field with the wrong wire type is an error.
+ * A decoder generated once from a message's descriptor, in the way protobuf.js (the library
+ * under `@grpc/proto-loader`) decodes: one function per message type whose object literal has
+ * every field at once and whose `switch` on the tag reads each field inline, instead of
+ * protobuf-es's reflective `fromBinary` (bench/RESULTS.md has the figures). It produces exactly
+ * what `fromBinary(desc, bytes, { readUnknownFields: false })` produces (property tests check
+ * this), and is stricter where that one would read garbage: a field with the wrong wire type is
+ * an error.
+ *
+ * The generated source holds only what the descriptor says (field names and numbers, quoted as
+ * JSON), never bytes from the wire.
  *
  * Returns undefined when the message, or any message it can contain, is something it does not
- * compile - proto2 or editions files, map fields, group (delimited) encoding - so the caller
+ * compile - proto2 or editions files, map fields, group (delimited) encoding - or when the
+ * runtime forbids code generation (`--disallow-code-generation-from-strings`); the caller then
  * falls back to `fromBinary`.
  */
 export function compileDecoder<Desc extends DescMessage>(desc: Desc): MessageDecoder<Desc> | undefined {
-  if (!compilable(desc, new Set())) return undefined;
+  if (!codeGenerationAllowed() || !compilable(desc, new Set())) return undefined;
   const compiled = compile(desc);
-  if (compiled === undefined) return undefined;
   return (bytes) => {
     const reader = new BinaryReader(bytes);
     const msg = compiled.zero();
-    readInto(compiled, msg, reader, bytes.length);
+    compiled.read(msg, reader, bytes.length);
     return msg as MessageShape<Desc>;
   };
 }
@@ -60,9 +58,29 @@ export function decoderFor<Desc extends DescMessage>(desc: Desc): MessageDecoder
   return decoder as MessageDecoder<Desc>;
 }
 
+let allowed: boolean | undefined;
+
+/** Whether this runtime may compile source text (Node.js can forbid it with a flag). */
+function codeGenerationAllowed(): boolean {
+  if (allowed === undefined) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the probe of exactly that.
+      new Function("");
+      allowed = true;
+    } catch {
+      allowed = false;
+    }
+  }
+  return allowed;
+}
+
+const PROTO3 = Edition.EDITION_PROTO3;
+const IMPLICIT = FeatureSet_FieldPresence.IMPLICIT;
+const LENGTH_DELIMITED = WireType.LengthDelimited;
+
 /**
- * Whether every message reachable from `desc` compiles. Checked up front: a nested message found
- * unsupported only while compiling would leave already compiled readers pointing at it.
+ * Whether every message reachable from `desc` compiles. Checked up front, so code is only
+ * generated for message types that all compile.
  */
 function compilable(desc: DescMessage, visiting: Set<DescMessage>): boolean {
   if (visiting.has(desc)) return true;
@@ -75,204 +93,191 @@ function compilable(desc: DescMessage, visiting: Set<DescMessage>): boolean {
   });
 }
 
-function compile(desc: DescMessage): Compiled | undefined {
-  const cached = cache.get(desc);
-  if (cached !== undefined) return cached ?? undefined;
-  if (desc.file.edition !== PROTO3) return unsupported(desc);
-  // Registered before its fields, so recursive messages find it.
-  const compiled: Compiled = { typeName: desc.typeName, zero: () => ({ $typeName: desc.typeName }), readers: [] };
-  cache.set(desc, compiled);
-  const zeroes: [string, () => unknown][] = [];
-  for (const member of desc.members) {
-    if (member.kind === "oneof") {
-      zeroes.push([member.localName, () => ({ case: undefined })]);
-      continue;
+/**
+ * The runtime the generated code calls: nested reads (with the depth bound), the error for a
+ * field sent with the wrong wire type, and the checks of unusual tags. Passed in, never global.
+ */
+const runtime = {
+  nested(compiled: Compiled, target: Msg, reader: BinaryReader): Msg {
+    const length = reader.uint32();
+    const end = reader.pos + length;
+    if (end > reader.len) throw new RangeError("premature EOF");
+    if (++depth > RECURSION_LIMIT) {
+      depth = 0;
+      throw new Error(`cannot decode ${compiled.typeName} from binary: maximum recursion depth of ${RECURSION_LIMIT} reached`);
     }
-    const reader = fieldReader(member);
-    if (reader === undefined) return unsupported(desc);
-    compiled.readers[member.number] = reader;
-    const zero = zeroValue(member);
-    if (zero !== undefined) zeroes.push([member.localName, zero]);
-  }
-  for (const field of desc.fields) {
-    if (field.oneof === undefined) continue;
-    const reader = fieldReader(field);
-    if (reader === undefined) return unsupported(desc);
-    compiled.readers[field.number] = reader;
-  }
-  compiled.zero = () => {
-    const msg: Msg = { $typeName: desc.typeName };
-    for (const [name, zero] of zeroes) msg[name] = zero();
-    return msg;
-  };
-  return compiled;
-}
-
-/** Remembers that `desc` does not compile (so `fromBinary` decodes it), and says so. */
-function unsupported(desc: DescMessage): undefined {
-  cache.set(desc, null);
-  return undefined;
-}
-
-const PROTO3 = Edition.EDITION_PROTO3;
-
-/** The zero value `create()` gives a field, or undefined when the field starts unset. */
-function zeroValue(field: DescField): (() => unknown) | undefined {
-  switch (field.fieldKind) {
-    case "list":
-      return () => [];
-    case "map":
-      return () => ({});
-    case "message":
-      return undefined;
-    case "enum":
-      return field.presence === IMPLICIT ? () => field.enum.values[0]?.number ?? 0 : undefined;
-    case "scalar": {
-      if (field.presence !== IMPLICIT) return undefined;
-      const zero = scalarZero(field.scalar, field.longAsString);
-      return field.scalar === ScalarType.BYTES ? () => new Uint8Array(0) : () => zero;
+    try {
+      compiled.read(target, reader, end);
+    } finally {
+      depth = Math.max(0, depth - 1);
     }
-  }
-}
-
-const IMPLICIT = FeatureSet_FieldPresence.IMPLICIT;
-
-function scalarZero(type: ScalarType, longAsString: boolean): unknown {
-  switch (type) {
-    case ScalarType.STRING:
-      return "";
-    case ScalarType.BOOL:
-      return false;
-    case ScalarType.INT64:
-    case ScalarType.UINT64:
-    case ScalarType.FIXED64:
-    case ScalarType.SFIXED64:
-    case ScalarType.SINT64:
-      return longAsString ? "0" : 0n;
-    default:
-      return 0;
-  }
-}
-
-function fieldReader(field: DescField): FieldReader | undefined {
-  const name = field.localName;
-  const oneof = field.oneof?.localName;
-  switch (field.fieldKind) {
-    case "scalar":
-    case "enum": {
-      const type = field.fieldKind === "enum" ? ScalarType.INT32 : field.scalar;
-      const read = scalarReader(type, field.fieldKind === "scalar" && field.longAsString, field.utf8Validation);
-      const wire = wireTypeOf(type);
-      if (oneof !== undefined) {
-        return (msg, reader, wireType) => {
-          expectWireType(field, wireType, wire);
-          msg[oneof] = { case: name, value: read(reader) };
-        };
-      }
-      return (msg, reader, wireType) => {
-        expectWireType(field, wireType, wire);
-        msg[name] = read(reader);
-      };
-    }
-    case "message": {
-      if (field.delimitedEncoding) return undefined;
-      const nested = lazily(field.message);
-      return (msg, reader, wireType) => {
-        expectWireType(field, wireType, LENGTH_DELIMITED);
-        const compiled = nested();
-        if (oneof !== undefined) {
-          const current = msg[oneof] as { case: string | undefined; value?: Msg };
-          // A repeated occurrence of a singular message merges into it, as in fromBinary.
-          const target = current.case === name && current.value !== undefined ? current.value : compiled.zero();
-          readNested(compiled, target, reader);
-          msg[oneof] = { case: name, value: target };
-          return;
-        }
-        const target = (msg[name] as Msg | undefined) ?? compiled.zero();
-        readNested(compiled, target, reader);
-        msg[name] = target;
-      };
-    }
-    case "list": {
-      if (field.listKind === "message") {
-        if (field.delimitedEncoding) return undefined;
-        const nested = lazily(field.message);
-        return (msg, reader, wireType) => {
-          expectWireType(field, wireType, LENGTH_DELIMITED);
-          const compiled = nested();
-          const item = compiled.zero();
-          readNested(compiled, item, reader);
-          (msg[name] as unknown[]).push(item);
-        };
-      }
-      const type = field.listKind === "enum" ? ScalarType.INT32 : field.scalar;
-      const read = scalarReader(type, field.listKind === "scalar" && field.longAsString, field.utf8Validation);
-      const wire = wireTypeOf(type);
-      return (msg, reader, wireType) => {
-        const list = msg[name] as unknown[];
-        if (wireType === LENGTH_DELIMITED && wire !== LENGTH_DELIMITED) {
-          // Packed: the elements back to back.
-          const end = reader.uint32() + reader.pos;
-          while (reader.pos < end) list.push(read(reader));
-          return;
-        }
-        expectWireType(field, wireType, wire);
-        list.push(read(reader));
-      };
-    }
-    case "map":
-      return undefined;
-  }
-}
+    return target;
+  },
+  wrongWireType(typeName: string, field: string, actual: number, expected: number): Error {
+    return new Error(`cannot read ${typeName}.${field}: wire type ${actual}, expected ${expected}`);
+  },
+  /** BinaryReader.tag()'s checks, for a tag the fast path found unusual; returns fieldNo * 8 + wireType. */
+  slowTag(reader: BinaryReader, start: number): number {
+    reader.pos = start;
+    const [fieldNo, wireType] = reader.tag();
+    return fieldNo * 8 + wireType;
+  },
+};
+type Runtime = typeof runtime;
 
 // Nesting depth of the decode in progress (decoding is synchronous), bounded as in fromBinary.
 let depth = 0;
 const RECURSION_LIMIT = 100;
 
-/** `compile(desc)` on first use, then the same result: a message may contain itself. */
-function lazily(desc: DescMessage): () => Compiled {
-  let compiled: Compiled | undefined;
-  return () => (compiled ??= compile(desc)!);
+/** Generates (once) the code of `desc` and of every message it can contain. */
+function compile(desc: DescMessage): Compiled {
+  const cached = cache.get(desc);
+  if (cached !== undefined) return cached;
+  // Registered before its code is generated, so recursive messages find it; the placeholders
+  // are replaced before any decode can run.
+  const compiled: Compiled = { typeName: desc.typeName, zero: unready, read: unready };
+  cache.set(desc, compiled);
+  const nested: Compiled[] = [];
+  const ref = (message: DescMessage): string => {
+    const target = compile(message);
+    let index = nested.indexOf(target);
+    if (index < 0) index = nested.push(target) - 1;
+    return `N[${index}]`;
+  };
+  const source = generate(desc, ref);
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval -- the point: see compileDecoder.
+  const make = new Function("N", "rt", source) as (nested: Compiled[], rt: Runtime) => Pick<Compiled, "zero" | "read">;
+  const { zero, read } = make(nested, runtime);
+  compiled.zero = zero;
+  compiled.read = read;
+  return compiled;
 }
 
-function readNested(compiled: Compiled, target: Msg, reader: BinaryReader): void {
-  const length = reader.uint32();
-  const end = reader.pos + length;
-  if (end > reader.len) throw new RangeError("premature EOF");
-  if (++depth > RECURSION_LIMIT) {
-    depth = 0;
-    throw new Error(`cannot decode ${compiled.typeName} from binary: maximum recursion depth of ${RECURSION_LIMIT} reached`);
-  }
-  try {
-    readInto(compiled, target, reader, end);
-  } finally {
-    depth = Math.max(0, depth - 1);
-  }
+function unready(): never {
+  throw new Error("internal error: a decoder ran before its code was generated");
 }
 
-function readInto(compiled: Compiled, msg: Msg, reader: BinaryReader, end: number): void {
-  const { readers } = compiled;
-  while (reader.pos < end) {
-    const start = reader.pos;
-    const tag = reader.uint32();
-    let fieldNo = tag >>> 3;
-    let wireType = (tag & 7) as WireType;
-    // Anything unusual (a 5-byte tag, field 0, wire type 6 or 7) goes through BinaryReader.tag()
-    // for its checks; the common case skips its array per field.
-    if (reader.pos - start >= 5 || fieldNo === 0 || (tag & 7) > 5) {
-      reader.pos = start;
-      [fieldNo, wireType] = reader.tag();
+const q = (text: string): string => JSON.stringify(text);
+
+/** The source of `return { zero, read }` for one message type. */
+function generate(desc: DescMessage, ref: (message: DescMessage) => string): string {
+  const zero: string[] = [`$typeName: ${q(desc.typeName)}`];
+  for (const member of desc.members) {
+    if (member.kind === "oneof") zero.push(`${q(member.localName)}: { case: undefined }`);
+    else {
+      const value = zeroValue(member);
+      if (value !== undefined) zero.push(`${q(member.localName)}: ${value}`);
     }
-    if (wireType === END_GROUP) throw new Error("invalid end group tag");
-    const read = readers[fieldNo];
-    if (read === undefined) reader.skip(wireType, fieldNo);
-    else read(msg, reader, wireType);
   }
-  if (reader.pos > end) throw new RangeError("premature EOF");
+  const cases: string[] = [];
+  const expected: string[] = [];
+  for (const field of desc.fields) {
+    const name = q(field.localName);
+    const oneof = field.oneof === undefined ? undefined : q(field.oneof.localName);
+    const tag = (wire: WireType): number => field.number * 8 + wire;
+    switch (field.fieldKind) {
+      case "scalar":
+      case "enum": {
+        const type = field.fieldKind === "enum" ? ScalarType.INT32 : field.scalar;
+        const read = readExpression(type, field.fieldKind === "scalar" && field.longAsString, field.utf8Validation);
+        const wire = wireTypeOf(type);
+        expected.push(`case ${field.number}: throw rt.wrongWireType(${q(desc.typeName)}, ${q(field.name)}, wt, ${wire});`);
+        cases.push(oneof === undefined ? `case ${tag(wire)}: m[${name}] = ${read}; break;` : `case ${tag(wire)}: m[${oneof}] = { case: ${name}, value: ${read} }; break;`);
+        break;
+      }
+      case "message": {
+        const c = ref(field.message);
+        expected.push(`case ${field.number}: throw rt.wrongWireType(${q(desc.typeName)}, ${q(field.name)}, wt, ${LENGTH_DELIMITED});`);
+        // A repeated occurrence of a singular message merges into it, as in fromBinary.
+        cases.push(
+          oneof === undefined
+            ? `case ${tag(LENGTH_DELIMITED)}: m[${name}] = rt.nested(${c}, m[${name}] ?? ${c}.zero(), r); break;`
+            : `case ${tag(LENGTH_DELIMITED)}: { const o = m[${oneof}]; m[${oneof}] = { case: ${name}, value: rt.nested(${c}, o.case === ${name} && o.value !== undefined ? o.value : ${c}.zero(), r) }; break; }`,
+        );
+        break;
+      }
+      case "list": {
+        if (field.listKind === "message") {
+          const c = ref(field.message);
+          expected.push(`case ${field.number}: throw rt.wrongWireType(${q(desc.typeName)}, ${q(field.name)}, wt, ${LENGTH_DELIMITED});`);
+          cases.push(`case ${tag(LENGTH_DELIMITED)}: m[${name}].push(rt.nested(${c}, ${c}.zero(), r)); break;`);
+          break;
+        }
+        const type = field.listKind === "enum" ? ScalarType.INT32 : field.scalar;
+        const read = readExpression(type, field.listKind === "scalar" && field.longAsString, field.utf8Validation);
+        const wire = wireTypeOf(type);
+        expected.push(`case ${field.number}: throw rt.wrongWireType(${q(desc.typeName)}, ${q(field.name)}, wt, ${wire});`);
+        cases.push(`case ${tag(wire)}: m[${name}].push(${read}); break;`);
+        // Packed: the elements back to back. Parsers accept both encodings, whatever the declaration.
+        if (wire !== LENGTH_DELIMITED) {
+          cases.push(`case ${tag(LENGTH_DELIMITED)}: { const l = m[${name}], e = r.uint32() + r.pos; while (r.pos < e) l.push(${read}); break; }`);
+        }
+        break;
+      }
+      case "map":
+        throw new Error(`internal error: ${desc.typeName} has a map field and does not compile`);
+    }
+  }
+  return `"use strict";
+return {
+  zero() { return { ${zero.join(", ")} }; },
+  read(m, r, end) {
+    while (r.pos < end) {
+      const start = r.pos;
+      let tag = r.uint32();
+      // Anything unusual (a 5-byte tag, field 0, wire type 6 or 7) goes through BinaryReader.tag()
+      // for its checks; the common case skips its array per field.
+      if (r.pos - start >= 5 || tag < 8 || (tag & 7) > 5) tag = rt.slowTag(r, start);
+      switch (tag) {
+        ${cases.join("\n        ")}
+        default: {
+          const wt = tag % 8, no = (tag - wt) / 8;
+          if (wt === ${WireType.EndGroup}) throw new Error("invalid end group tag");
+          switch (no) {
+            ${expected.join("\n            ")}
+          }
+          r.skip(wt, no);
+        }
+      }
+    }
+    if (r.pos > end) throw new RangeError("premature EOF");
+  },
+};`;
 }
 
-function expectWireType(field: DescField, actual: WireType, expected: WireType): void {
-  if (actual !== expected) throw new Error(`cannot read ${field.parent.typeName}.${field.name}: wire type ${actual}, expected ${expected}`);
+/** The zero value `create()` gives a field, as source, or undefined when the field starts unset. */
+function zeroValue(field: DescField): string | undefined {
+  switch (field.fieldKind) {
+    case "list":
+      return "[]";
+    case "map":
+      return "{}";
+    case "message":
+      return undefined;
+    case "enum":
+      return field.presence === IMPLICIT ? String(field.enum.values[0]?.number ?? 0) : undefined;
+    case "scalar":
+      return field.presence === IMPLICIT ? scalarZero(field.scalar, field.longAsString) : undefined;
+  }
+}
+
+function scalarZero(type: ScalarType, longAsString: boolean): string {
+  switch (type) {
+    case ScalarType.STRING:
+      return '""';
+    case ScalarType.BYTES:
+      return "new Uint8Array(0)";
+    case ScalarType.BOOL:
+      return "false";
+    case ScalarType.INT64:
+    case ScalarType.UINT64:
+    case ScalarType.FIXED64:
+    case ScalarType.SFIXED64:
+    case ScalarType.SINT64:
+      return longAsString ? '"0"' : "0n";
+    default:
+      return "0";
+  }
 }
 
 function wireTypeOf(type: ScalarType): WireType {
@@ -283,49 +288,49 @@ function wireTypeOf(type: ScalarType): WireType {
     case ScalarType.DOUBLE:
     case ScalarType.FIXED64:
     case ScalarType.SFIXED64:
-      return BIT64;
+      return WireType.Bit64;
     case ScalarType.FLOAT:
     case ScalarType.FIXED32:
     case ScalarType.SFIXED32:
-      return BIT32;
+      return WireType.Bit32;
     default:
-      return VARINT;
+      return WireType.Varint;
   }
 }
 
-function scalarReader(type: ScalarType, longAsString: boolean, validateUtf8: boolean): (reader: BinaryReader) => unknown {
-  const long = (read: (reader: BinaryReader) => bigint | string): ((reader: BinaryReader) => unknown) =>
-    longAsString ? (reader) => String(read(reader)) : read;
+/** The BinaryReader call that reads one value of `type`, as source. */
+function readExpression(type: ScalarType, longAsString: boolean, validateUtf8: boolean): string {
+  const long = (call: string): string => (longAsString ? `String(${call})` : call);
   switch (type) {
     case ScalarType.STRING:
-      return (reader) => reader.string(validateUtf8);
+      return `r.string(${validateUtf8})`;
     case ScalarType.BYTES:
-      return (reader) => reader.bytes();
+      return "r.bytes()";
     case ScalarType.BOOL:
-      return (reader) => reader.bool();
+      return "r.bool()";
     case ScalarType.DOUBLE:
-      return (reader) => reader.double();
+      return "r.double()";
     case ScalarType.FLOAT:
-      return (reader) => reader.float();
+      return "r.float()";
     case ScalarType.INT32:
-      return (reader) => reader.int32();
+      return "r.int32()";
     case ScalarType.UINT32:
-      return (reader) => reader.uint32();
+      return "r.uint32()";
     case ScalarType.SINT32:
-      return (reader) => reader.sint32();
+      return "r.sint32()";
     case ScalarType.FIXED32:
-      return (reader) => reader.fixed32();
+      return "r.fixed32()";
     case ScalarType.SFIXED32:
-      return (reader) => reader.sfixed32();
+      return "r.sfixed32()";
     case ScalarType.INT64:
-      return long((reader) => reader.int64());
+      return long("r.int64()");
     case ScalarType.UINT64:
-      return long((reader) => reader.uint64());
+      return long("r.uint64()");
     case ScalarType.SINT64:
-      return long((reader) => reader.sint64());
+      return long("r.sint64()");
     case ScalarType.FIXED64:
-      return long((reader) => reader.fixed64());
+      return long("r.fixed64()");
     case ScalarType.SFIXED64:
-      return long((reader) => reader.sfixed64());
+      return long("r.sfixed64()");
   }
 }

@@ -13,6 +13,8 @@ import {
   ListValueSchema,
   StructSchema,
 } from "@bufbuild/protobuf/wkt";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
 import fc from "fast-check";
 import { file_k1s0_system_scheduler_v1_events } from "../../gen/k1s0/system/scheduler/v1/events_pb.js";
 import { file_k1s0_system_scheduler_v1_execution } from "../../gen/k1s0/system/scheduler/v1/execution_pb.js";
@@ -218,6 +220,23 @@ describe("compiled protobuf decoder", () => {
     expect(compileDecoder(ListValueSchema)).toBeUndefined();
     const list = create(ListValueSchema, { values: [{ kind: { case: "structValue", value: struct } }, { kind: { case: "listValue", value: { values: [] } } }] });
     expect(decoderFor(ListValueSchema)(toBinary(ListValueSchema, list))).toStrictEqual(list);
+  });
+
+  it("falls back to fromBinary where the runtime forbids code generation", () => {
+    // A fresh process: the flag is per process, and this one has already generated code.
+    const probe = [
+      'const { create, fromBinary, toBinary } = require("@bufbuild/protobuf");',
+      'const { ListJobsResponseSchema: S } = require("./gen/k1s0/system/scheduler/v1/scheduler_service_pb.ts");',
+      'const { compileDecoder, decoderFor } = require("./src/grpc/compiled-decoder.ts");',
+      'const bytes = toBinary(S, create(S, { jobs: [{ id: "j1", name: "n", schedule: { kind: { case: "cron", value: { expression: "0 * * * *" } } } }] }));',
+      "const decoded = decoderFor(S)(bytes);",
+      "const same = JSON.stringify(decoded, (k, v) => (typeof v === 'bigint' ? String(v) : v)) === JSON.stringify(fromBinary(S, bytes), (k, v) => (typeof v === 'bigint' ? String(v) : v));",
+      "process.stdout.write(JSON.stringify({ compiled: compileDecoder(S) !== undefined, id: decoded.jobs[0].id, same }));",
+    ].join("\n");
+    const run = (flags: string[]): unknown =>
+      JSON.parse(execFileSync(process.execPath, [...flags, "--import", "tsx", "-e", probe], { cwd: join(__dirname, "..", ".."), encoding: "utf8" }));
+    expect(run(["--disallow-code-generation-from-strings"])).toEqual({ compiled: false, id: "j1", same: true });
+    expect(run([])).toEqual({ compiled: true, id: "j1", same: true });
   });
 
   it("bounds the nesting depth of recursive messages", () => {
