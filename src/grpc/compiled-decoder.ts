@@ -175,48 +175,45 @@ function generate(desc: DescMessage, ref: (message: DescMessage) => string): str
     const name = q(field.localName);
     const oneof = field.oneof === undefined ? undefined : q(field.oneof.localName);
     const tag = (wire: WireType): number => field.number * 8 + wire;
+    // The wire type the field's values come with (a packed list also accepts LENGTH_DELIMITED).
+    let wire: WireType = LENGTH_DELIMITED;
     switch (field.fieldKind) {
       case "scalar":
       case "enum": {
-        const type = field.fieldKind === "enum" ? ScalarType.INT32 : field.scalar;
-        const read = readExpression(type, field.fieldKind === "scalar" && field.longAsString, field.utf8Validation);
-        const wire = wireTypeOf(type);
-        expected.push(`case ${field.number}: throw rt.wrongWireType(${q(desc.typeName)}, ${q(field.name)}, wt, ${wire});`);
-        cases.push(oneof === undefined ? `case ${tag(wire)}: m[${name}] = ${read}; break;` : `case ${tag(wire)}: m[${oneof}] = { case: ${name}, value: ${read} }; break;`);
+        const scalar = scalarRead(field.fieldKind === "enum" ? ScalarType.INT32 : field.scalar, field.fieldKind === "scalar" && field.longAsString, field.utf8Validation);
+        wire = scalar.wire;
+        cases.push(oneof === undefined ? `case ${tag(wire)}: m[${name}] = ${scalar.read}; break;` : `case ${tag(wire)}: m[${oneof}] = { case: ${name}, value: ${scalar.read} }; break;`);
         break;
       }
       case "message": {
         const c = ref(field.message);
-        expected.push(`case ${field.number}: throw rt.wrongWireType(${q(desc.typeName)}, ${q(field.name)}, wt, ${LENGTH_DELIMITED});`);
         // A repeated occurrence of a singular message merges into it, as in fromBinary.
         cases.push(
           oneof === undefined
-            ? `case ${tag(LENGTH_DELIMITED)}: m[${name}] = rt.nested(${c}, m[${name}] ?? ${c}.zero(), r); break;`
-            : `case ${tag(LENGTH_DELIMITED)}: { const o = m[${oneof}]; m[${oneof}] = { case: ${name}, value: rt.nested(${c}, o.case === ${name} && o.value !== undefined ? o.value : ${c}.zero(), r) }; break; }`,
+            ? `case ${tag(wire)}: m[${name}] = rt.nested(${c}, m[${name}] ?? ${c}.zero(), r); break;`
+            : `case ${tag(wire)}: { const o = m[${oneof}]; m[${oneof}] = { case: ${name}, value: rt.nested(${c}, o.case === ${name} && o.value !== undefined ? o.value : ${c}.zero(), r) }; break; }`,
         );
         break;
       }
       case "list": {
         if (field.listKind === "message") {
           const c = ref(field.message);
-          expected.push(`case ${field.number}: throw rt.wrongWireType(${q(desc.typeName)}, ${q(field.name)}, wt, ${LENGTH_DELIMITED});`);
-          cases.push(`case ${tag(LENGTH_DELIMITED)}: m[${name}].push(rt.nested(${c}, ${c}.zero(), r)); break;`);
+          cases.push(`case ${tag(wire)}: m[${name}].push(rt.nested(${c}, ${c}.zero(), r)); break;`);
           break;
         }
-        const type = field.listKind === "enum" ? ScalarType.INT32 : field.scalar;
-        const read = readExpression(type, field.listKind === "scalar" && field.longAsString, field.utf8Validation);
-        const wire = wireTypeOf(type);
-        expected.push(`case ${field.number}: throw rt.wrongWireType(${q(desc.typeName)}, ${q(field.name)}, wt, ${wire});`);
-        cases.push(`case ${tag(wire)}: m[${name}].push(${read}); break;`);
+        const scalar = scalarRead(field.listKind === "enum" ? ScalarType.INT32 : field.scalar, field.listKind === "scalar" && field.longAsString, field.utf8Validation);
+        wire = scalar.wire;
+        cases.push(`case ${tag(wire)}: m[${name}].push(${scalar.read}); break;`);
         // Packed: the elements back to back. Parsers accept both encodings, whatever the declaration.
         if (wire !== LENGTH_DELIMITED) {
-          cases.push(`case ${tag(LENGTH_DELIMITED)}: { const l = m[${name}], e = r.uint32() + r.pos; while (r.pos < e) l.push(${read}); break; }`);
+          cases.push(`case ${tag(LENGTH_DELIMITED)}: { const l = m[${name}], e = r.uint32() + r.pos; while (r.pos < e) l.push(${scalar.read}); break; }`);
         }
         break;
       }
       case "map":
         throw new Error(`internal error: ${desc.typeName} has a map field and does not compile`);
     }
+    expected.push(`case ${field.number}: throw rt.wrongWireType(${q(desc.typeName)}, ${q(field.name)}, wt, ${wire});`);
   }
   return `"use strict";
 return {
@@ -261,76 +258,33 @@ function zeroValue(field: DescField): string | undefined {
   }
 }
 
+/** Each scalar type's BinaryReader method, wire type and zero value (as source); 64-bit types are `long`. */
+const SCALARS: Record<ScalarType, { method: string; wire: WireType; zero: string; long?: true }> = {
+  [ScalarType.DOUBLE]: { method: "double", wire: WireType.Bit64, zero: "0" },
+  [ScalarType.FLOAT]: { method: "float", wire: WireType.Bit32, zero: "0" },
+  [ScalarType.INT64]: { method: "int64", wire: WireType.Varint, zero: "0n", long: true },
+  [ScalarType.UINT64]: { method: "uint64", wire: WireType.Varint, zero: "0n", long: true },
+  [ScalarType.INT32]: { method: "int32", wire: WireType.Varint, zero: "0" },
+  [ScalarType.FIXED64]: { method: "fixed64", wire: WireType.Bit64, zero: "0n", long: true },
+  [ScalarType.FIXED32]: { method: "fixed32", wire: WireType.Bit32, zero: "0" },
+  [ScalarType.BOOL]: { method: "bool", wire: WireType.Varint, zero: "false" },
+  [ScalarType.STRING]: { method: "string", wire: LENGTH_DELIMITED, zero: '""' },
+  [ScalarType.BYTES]: { method: "bytes", wire: LENGTH_DELIMITED, zero: "new Uint8Array(0)" },
+  [ScalarType.UINT32]: { method: "uint32", wire: WireType.Varint, zero: "0" },
+  [ScalarType.SFIXED32]: { method: "sfixed32", wire: WireType.Bit32, zero: "0" },
+  [ScalarType.SFIXED64]: { method: "sfixed64", wire: WireType.Bit64, zero: "0n", long: true },
+  [ScalarType.SINT32]: { method: "sint32", wire: WireType.Varint, zero: "0" },
+  [ScalarType.SINT64]: { method: "sint64", wire: WireType.Varint, zero: "0n", long: true },
+};
+
 function scalarZero(type: ScalarType, longAsString: boolean): string {
-  switch (type) {
-    case ScalarType.STRING:
-      return '""';
-    case ScalarType.BYTES:
-      return "new Uint8Array(0)";
-    case ScalarType.BOOL:
-      return "false";
-    case ScalarType.INT64:
-    case ScalarType.UINT64:
-    case ScalarType.FIXED64:
-    case ScalarType.SFIXED64:
-    case ScalarType.SINT64:
-      return longAsString ? '"0"' : "0n";
-    default:
-      return "0";
-  }
+  const { zero, long } = SCALARS[type];
+  return long === true && longAsString ? '"0"' : zero;
 }
 
-function wireTypeOf(type: ScalarType): WireType {
-  switch (type) {
-    case ScalarType.STRING:
-    case ScalarType.BYTES:
-      return LENGTH_DELIMITED;
-    case ScalarType.DOUBLE:
-    case ScalarType.FIXED64:
-    case ScalarType.SFIXED64:
-      return WireType.Bit64;
-    case ScalarType.FLOAT:
-    case ScalarType.FIXED32:
-    case ScalarType.SFIXED32:
-      return WireType.Bit32;
-    default:
-      return WireType.Varint;
-  }
-}
-
-/** The BinaryReader call that reads one value of `type`, as source. */
-function readExpression(type: ScalarType, longAsString: boolean, validateUtf8: boolean): string {
-  const long = (call: string): string => (longAsString ? `String(${call})` : call);
-  switch (type) {
-    case ScalarType.STRING:
-      return `r.string(${validateUtf8})`;
-    case ScalarType.BYTES:
-      return "r.bytes()";
-    case ScalarType.BOOL:
-      return "r.bool()";
-    case ScalarType.DOUBLE:
-      return "r.double()";
-    case ScalarType.FLOAT:
-      return "r.float()";
-    case ScalarType.INT32:
-      return "r.int32()";
-    case ScalarType.UINT32:
-      return "r.uint32()";
-    case ScalarType.SINT32:
-      return "r.sint32()";
-    case ScalarType.FIXED32:
-      return "r.fixed32()";
-    case ScalarType.SFIXED32:
-      return "r.sfixed32()";
-    case ScalarType.INT64:
-      return long("r.int64()");
-    case ScalarType.UINT64:
-      return long("r.uint64()");
-    case ScalarType.SINT64:
-      return long("r.sint64()");
-    case ScalarType.FIXED64:
-      return long("r.fixed64()");
-    case ScalarType.SFIXED64:
-      return long("r.sfixed64()");
-  }
+/** How one value of `type` is read: the BinaryReader call, as source, and the wire type it comes with. */
+function scalarRead(type: ScalarType, longAsString: boolean, validateUtf8: boolean): { read: string; wire: WireType } {
+  const { method, wire, long } = SCALARS[type];
+  const call = `r.${method}(${type === ScalarType.STRING ? String(validateUtf8) : ""})`;
+  return { read: long === true && longAsString ? `String(${call})` : call, wire };
 }
