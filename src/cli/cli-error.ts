@@ -20,6 +20,7 @@ const EXIT_BY_CODE: Record<SchedulerErrorCode, number> = {
   UNAUTHENTICATED: EXIT_CODES.failed,
   TIMEOUT: EXIT_CODES.failed,
   SERVER_ERROR: EXIT_CODES.failed,
+  RESOURCE_EXHAUSTED: EXIT_CODES.failed,
 };
 
 /** One readable line and an exit code for any error; never a stack trace. */

@@ -171,18 +171,27 @@ export async function cronCommand(args: string[], io: CliIo): Promise<void> {
   for (const t of times) io.out(`${t.toISOString()}  ${local.format(t)} ${zone}`);
 }
 
-/** `dev-server [--port 8093] [--host 127.0.0.1] [--kafka brokers] [--topic T]` */
+/** `dev-server [--port 8093] [--host 127.0.0.1] [--kafka brokers] [--topic T] [--max-jobs N] [--max-stored-bytes N]` */
 export async function devServerCommand(args: string[], io: CliIo): Promise<void> {
   const { values, positionals } = parse(args, {
     port: { type: "string" },
     host: { type: "string" },
     kafka: { type: "string" },
     topic: { type: "string" },
+    "max-jobs": { type: "string" },
+    "max-stored-bytes": { type: "string" },
   });
   noPositionals(positionals);
   const port = intOption("port", values.port, 8093, 0, 65_535);
   const kafka = values.kafka === undefined ? undefined : { brokers: values.kafka.split(","), ...(values.topic === undefined ? {} : { topic: values.topic }) };
-  const server = await createTestServer({ port, host: values.host ?? "127.0.0.1", clock: "system", ...(kafka ? { kafka } : {}) });
+  // The test server's limits (TEST_SERVER_LIMIT_DEFAULTS) unless raised or lowered here.
+  const limits = {
+    ...(values["max-jobs"] === undefined ? {} : { maxJobs: intOption("max-jobs", values["max-jobs"], 0, 1, Number.MAX_SAFE_INTEGER) }),
+    ...(values["max-stored-bytes"] === undefined
+      ? {}
+      : { maxStoredBytes: intOption("max-stored-bytes", values["max-stored-bytes"], 0, 1, Number.MAX_SAFE_INTEGER) }),
+  };
+  const server = await createTestServer({ port, host: values.host ?? "127.0.0.1", clock: "system", ...limits, ...(kafka ? { kafka } : {}) });
   io.out(values.json ? JSON.stringify({ url: server.url, port: server.port }) : `scheduler dev server listening on ${server.url}${kafka ? ` (events to Kafka ${kafka.brokers.join(",")})` : ""}`);
   await io.stopped;
   await server.close();

@@ -12,6 +12,7 @@ export const USAGE = `k1s0-scheduler <command> [options]
 
 Commands:
   dev-server [--port 8093] [--host 127.0.0.1] [--kafka host:port,...] [--topic T]
+             [--max-jobs 20000] [--max-stored-bytes 536870912]
                          run a scheduler (the test server, real time) until Ctrl-C
   jobs list [--status S] [--prefix P]
   jobs get <jobId>

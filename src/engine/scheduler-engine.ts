@@ -28,6 +28,31 @@ export interface SchedulerEngineOptions {
   retryMaxBackoffMs?: number;
   /** How long an idempotency key is remembered. @default 86400000 (24 h) */
   idempotencyWindowMs?: number;
+  /**
+   * Most jobs the engine holds (jobs are never removed, so this is the most it ever creates); a
+   * create beyond it fails with `RESOURCE_EXHAUSTED`. A positive whole number or `Infinity`.
+   * @default Infinity (no limit; the test server sets its own, see `TestServerOptions.maxJobs`)
+   */
+  maxJobs?: number;
+  /**
+   * Most payload bytes (UTF-8 JSON text, summed over every job held); a create whose payload
+   * would pass it fails with `RESOURCE_EXHAUSTED`. A positive whole number or `Infinity`.
+   * @default Infinity (no limit; the test server sets its own, see `TestServerOptions.maxStoredBytes`)
+   */
+  maxStoredBytes?: number;
+}
+
+/**
+ * Lets a listing stop short of its page size to keep the encoded page under a byte budget, but
+ * never below one item when any remain.
+ */
+export interface PageBudget<T> {
+  /** Most bytes of one encoded page: its items and its next-page token together. */
+  maxBytes: number;
+  /** Bytes `item` takes in the encoded page (an upper bound will do), framing included. */
+  itemBytes(item: T): number;
+  /** Bytes `token` takes in the encoded page as its next-page token (an upper bound will do). */
+  tokenBytes(token: string): number;
 }
 
 /** One page of a listing. */
@@ -56,6 +81,10 @@ export class SchedulerEngine {
   private readonly bySeq: JobRecord[] = [];
   private readonly timers = new TimerQueue();
   private readonly idempotency: IdempotencyStore;
+  private readonly maxJobs: number;
+  private readonly maxStoredBytes: number;
+  /** Payload bytes (UTF-8) of every job held. */
+  private storedBytes = 0;
   private readonly listeners = new Set<JobCompletedListener>();
   private alarm: Alarm | undefined;
   private alarmAtMs: number | undefined;
@@ -69,6 +98,13 @@ export class SchedulerEngine {
     this.backoffInitialMs = positiveInteger("retryInitialBackoffMs", options.retryInitialBackoffMs, 1_000);
     this.backoffMaxMs = positiveInteger("retryMaxBackoffMs", options.retryMaxBackoffMs, 60_000);
     this.idempotency = new IdempotencyStore(positiveInteger("idempotencyWindowMs", options.idempotencyWindowMs, 86_400_000));
+    this.maxJobs = limit("maxJobs", options.maxJobs);
+    this.maxStoredBytes = limit("maxStoredBytes", options.maxStoredBytes);
+  }
+
+  /** What the engine holds against its limits (`maxJobs`, `maxStoredBytes`). */
+  usage(): { jobs: number; storedBytes: number; maxJobs: number; maxStoredBytes: number } {
+    return { jobs: this.bySeq.length, storedBytes: this.storedBytes, maxJobs: this.maxJobs, maxStoredBytes: this.maxStoredBytes };
   }
 
   /** The engine's current time. */
@@ -80,7 +116,8 @@ export class SchedulerEngine {
    * Registers a job after validating `spec` against the engine's clock. A spec with an
    * idempotency key seen before returns the job that key created (before any time-dependent
    * validation, so a retry after a one-shot's time still gets the original).
-   * @throws `INVALID_SCHEDULE`, `INVALID_ARGUMENT` (also: key reused for a different request)
+   * @throws `INVALID_SCHEDULE`, `INVALID_ARGUMENT` (also: key reused for a different request),
+   *   `RESOURCE_EXHAUSTED` (`maxJobs` or `maxStoredBytes` reached; the message names the limit)
    */
   createJob(spec: JobSpec): StoredJob {
     this.assertOpen();
@@ -89,6 +126,7 @@ export class SchedulerEngine {
     const earlier = key === undefined ? undefined : this.idempotency.lookup(key, spec, nowMs);
     if (earlier !== undefined) return toStoredJob(this.jobs.get(earlier) as JobRecord);
     const valid = validateJobSpec(spec, nowMs);
+    const payloadBytes = this.admit(valid);
     const record: JobRecord = {
       id: newId(),
       seq: this.bySeq.length,
@@ -104,6 +142,7 @@ export class SchedulerEngine {
     };
     this.jobs.set(record.id, record);
     this.bySeq.push(record);
+    this.storedBytes += payloadBytes;
     this.scheduleNext(record, nowMs);
     if (key !== undefined) this.idempotency.remember(key, spec, record.id, nowMs);
     return toStoredJob(record);
@@ -135,37 +174,64 @@ export class SchedulerEngine {
   }
 
   /**
-   * One page of jobs matching `filter`, oldest first.
+   * One page of jobs matching `filter`, oldest first: `pageSize` jobs, or fewer where `budget`
+   * says the page is full (at least one while any remain; `nextPageToken` is set whenever the
+   * page stopped short of the end).
    * @throws `INVALID_ARGUMENT` for a bad page size or token.
    */
-  listJobs(filter: JobFilter, pageSize: number | undefined, pageToken: string): Page<StoredJob> {
+  listJobs(filter: JobFilter, pageSize: number | undefined, pageToken: string, budget?: PageBudget<StoredJob>): Page<StoredJob> {
     const size = resolvePageSize(pageSize);
     const scope = `jobs:${filter.status ?? ""}:${filter.namePrefix ?? ""}`;
     const items: StoredJob[] = [];
     let seq = decodePageToken(pageToken, scope) + 1;
+    const room = roomFor(budget, scope);
+    let used = 0;
+    let full = false;
     for (; seq < this.bySeq.length && items.length < size; seq++) {
       const r = this.bySeq[seq];
       if (filter.status !== undefined && r.status !== filter.status) continue;
       if (filter.namePrefix !== undefined && !r.spec.name.startsWith(filter.namePrefix)) continue;
-      items.push(toStoredJob(r));
+      const job = toStoredJob(r);
+      if (budget !== undefined) {
+        const bytes = budget.itemBytes(job);
+        if (items.length > 0 && used + bytes > room) {
+          full = true;
+          break;
+        }
+        used += bytes;
+      }
+      items.push(job);
     }
-    const more = items.length === size && seq < this.bySeq.length;
+    const more = full || (items.length === size && seq < this.bySeq.length);
     return { items, nextPageToken: more ? encodePageToken(scope, seq - 1) : "" };
   }
 
   /**
-   * One page of a job's executions, oldest first.
+   * One page of a job's executions, oldest first: `pageSize` of them, or fewer where `budget`
+   * says the page is full (at least one while any remain).
    * @throws `JOB_NOT_FOUND`, `INVALID_ARGUMENT`
    */
-  listExecutions(jobId: string, pageSize: number | undefined, pageToken: string): Page<JobExecution> {
+  listExecutions(jobId: string, pageSize: number | undefined, pageToken: string, budget?: PageBudget<JobExecution>): Page<JobExecution> {
     const record = this.find(jobId);
     const size = resolvePageSize(pageSize);
     const scope = `executions:${jobId}`;
     const page = record.history.page(decodePageToken(pageToken, scope), size);
-    return {
-      items: page.items.map(toJobExecution),
-      nextPageToken: page.more ? encodePageToken(scope, page.lastSeq) : "",
-    };
+    const items = page.items.map(toJobExecution);
+    let { lastSeq, more } = page;
+    if (budget !== undefined) {
+      const room = roomFor(budget, scope);
+      let used = 0;
+      for (let i = 0; i < items.length; i++) {
+        used += budget.itemBytes(items[i]);
+        if (i > 0 && used > room) {
+          lastSeq -= items.length - i;
+          items.length = i;
+          more = true;
+          break;
+        }
+      }
+    }
+    return { items, nextPageToken: more ? encodePageToken(scope, lastSeq) : "" };
   }
 
   /** Calls `listener` for every finished execution. @returns a function that unsubscribes. */
@@ -184,6 +250,28 @@ export class SchedulerEngine {
     this.alarm = undefined;
     this.timers.clear();
     for (const r of this.bySeq) r.running?.controller.abort(new Error("scheduler engine closed"));
+  }
+
+  /**
+   * Checks a valid spec against `maxJobs` and `maxStoredBytes`.
+   * @returns its payload size in bytes.
+   * @throws `RESOURCE_EXHAUSTED` naming the limit and its value.
+   */
+  private admit(spec: JobSpec): number {
+    if (this.bySeq.length >= this.maxJobs) {
+      throw new SchedulerError(
+        `job limit reached: this scheduler already holds ${this.bySeq.length} jobs (maxJobs = ${this.maxJobs}); no more can be created`,
+        "RESOURCE_EXHAUSTED",
+      );
+    }
+    const bytes = Buffer.byteLength(spec.payloadJson, "utf8");
+    if (this.storedBytes + bytes > this.maxStoredBytes) {
+      throw new SchedulerError(
+        `stored payload limit reached: this scheduler holds ${this.storedBytes} bytes of job payloads and this ${bytes}-byte payload would pass maxStoredBytes = ${this.maxStoredBytes}`,
+        "RESOURCE_EXHAUSTED",
+      );
+    }
+    return bytes;
   }
 
   private assertOpen(): void {
@@ -396,6 +484,17 @@ const MAX_ERROR_LENGTH = 4_096;
 function errorText(err: unknown): string {
   const text = err instanceof Error ? err.message || err.name : String(err);
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
+}
+
+/** Bytes left for items once the longest next-page token this listing could issue is set aside. */
+function roomFor<T>(budget: PageBudget<T> | undefined, scope: string): number {
+  return budget === undefined ? Infinity : budget.maxBytes - budget.tokenBytes(encodePageToken(scope, Number.MAX_SAFE_INTEGER));
+}
+
+/** A limit option: a positive whole number, or `Infinity` (the default) for none. */
+function limit(name: string, value: number | undefined): number {
+  if (value === undefined || value === Infinity) return Infinity;
+  return positiveInteger(name, value, Infinity);
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {

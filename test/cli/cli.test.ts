@@ -2,6 +2,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { GrpcSchedulerClient, type SchedulerError } from "@k1s0/scheduler-client";
 import { brokers, freshTopic } from "../support/kafka.js";
 
 const root = join(__dirname, "../..");
@@ -146,6 +147,31 @@ describe("k1s0-scheduler CLI (run as a process)", () => {
       expect(events.every((e) => e.jobId === id && e.jobName === "tailed" && e.result === "succeeded")).toBe(true);
     } finally {
       expect(await stop(server.child)).toBe(0);
+    }
+  });
+});
+
+describe("dev-server limit flags (run as a process)", () => {
+  it("passes --max-jobs and --max-stored-bytes to the server, and refuses bad values as usage errors", async () => {
+    const { child, first } = await start(["dev-server", "--port", "0", "--json", "--max-jobs", "2", "--max-stored-bytes", "100"]);
+    const { url } = JSON.parse(first) as { url: string };
+    const client = new GrpcSchedulerClient(url, { retry: false });
+    try {
+      const create = (payload: unknown) => client.createJob({ name: "j", schedule: { type: "interval", intervalMs: 60_000 }, payload });
+      const tooBig = (await create("x".repeat(100)).catch((e: unknown) => e)) as SchedulerError;
+      expect([tooBig.code, tooBig.message]).toEqual(["RESOURCE_EXHAUSTED", expect.stringContaining("maxStoredBytes = 100")]);
+      await create(1);
+      await create(2);
+      const tooMany = (await create(3).catch((e: unknown) => e)) as SchedulerError;
+      expect([tooMany.code, tooMany.message]).toEqual(["RESOURCE_EXHAUSTED", expect.stringContaining("maxJobs = 2")]);
+    } finally {
+      await client.close();
+      await stop(child);
+    }
+    for (const bad of [["--max-jobs", "0"], ["--max-stored-bytes", "1.5"]]) {
+      const result = await cli(["dev-server", "--port", "0", ...bad]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(bad[0]);
     }
   });
 });

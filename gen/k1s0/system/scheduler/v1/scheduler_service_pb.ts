@@ -163,7 +163,12 @@ export type ListJobsRequest = Message<"k1s0.system.scheduler.v1.ListJobsRequest"
   namePrefix: string;
 
   /**
-   * Maximum number of jobs in the response, 1 to 1000; 0 means 100.
+   * Maximum number of jobs in the response, 1 to 1000; 0 means 100. A server
+   * may return fewer to keep the encoded response (the ListJobsResponse
+   * message) under 2 MiB, half of the 4 MiB that gRPC implementations accept
+   * by default, but always returns at least one job while any remain (one
+   * job is just over 1 MiB encoded at most). Page until next_page_token is
+   * empty, not until a page is short.
    *
    * @generated from field: int32 page_size = 3;
    */
@@ -186,7 +191,9 @@ export const ListJobsRequestSchema: GenMessage<ListJobsRequest> = /*@__PURE__*/
   messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 4);
 
 /**
- * ListJobsResponse is one page of jobs.
+ * ListJobsResponse is one page of jobs: at most page_size of them, fewer when
+ * more would take the encoded response past 2 MiB (but at least one while any
+ * remain).
  *
  * @generated from message k1s0.system.scheduler.v1.ListJobsResponse
  */
@@ -199,7 +206,9 @@ export type ListJobsResponse = Message<"k1s0.system.scheduler.v1.ListJobsRespons
   jobs: Job[];
 
   /**
-   * Token for the next page; empty when this is the last page.
+   * Token for the next page; empty when this is the last page. Set whenever
+   * the page stopped short of the end, also when it holds fewer than
+   * page_size jobs (a page cut at 2 MiB).
    *
    * @generated from field: string next_page_token = 2;
    */
@@ -355,7 +364,10 @@ export type ListExecutionsRequest = Message<"k1s0.system.scheduler.v1.ListExecut
   jobId: string;
 
   /**
-   * Maximum number of executions in the response, 1 to 1000; 0 means 100.
+   * Maximum number of executions in the response, 1 to 1000; 0 means 100. As
+   * in ListJobsRequest, a server may return fewer to keep the encoded
+   * response under 2 MiB, but always at least one while any remain. Page
+   * until next_page_token is empty.
    *
    * @generated from field: int32 page_size = 2;
    */
@@ -377,7 +389,9 @@ export const ListExecutionsRequestSchema: GenMessage<ListExecutionsRequest> = /*
   messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 12);
 
 /**
- * ListExecutionsResponse is one page of executions.
+ * ListExecutionsResponse is one page of executions: at most page_size of them,
+ * fewer when more would take the encoded response past 2 MiB (but at least one
+ * while any remain).
  *
  * @generated from message k1s0.system.scheduler.v1.ListExecutionsResponse
  */
@@ -390,7 +404,9 @@ export type ListExecutionsResponse = Message<"k1s0.system.scheduler.v1.ListExecu
   executions: JobExecution[];
 
   /**
-   * Token for the next page; empty when this is the last page.
+   * Token for the next page; empty when this is the last page. Set whenever
+   * the page stopped short of the end, also when it holds fewer than
+   * page_size executions.
    *
    * @generated from field: string next_page_token = 2;
    */
@@ -413,6 +429,10 @@ export const ListExecutionsResponseSchema: GenMessage<ListExecutionsResponse> = 
 export const SchedulerService: GenService<{
   /**
    * Registers a job. It is pending with next_run_at set when this returns.
+   * A server may refuse it with RESOURCE_EXHAUSTED when it holds as many jobs,
+   * or as many payload bytes, as it allows (the message names the limit), and
+   * may refuse a request too large to be valid (a payload over 1 MiB) with
+   * RESOURCE_EXHAUSTED without reading it.
    *
    * @generated from rpc k1s0.system.scheduler.v1.SchedulerService.CreateJob
    */
@@ -432,7 +452,8 @@ export const SchedulerService: GenService<{
     output: typeof GetJobResponseSchema;
   },
   /**
-   * Lists jobs in creation order, one page at a time.
+   * Lists jobs in creation order, one page at a time (see
+   * ListJobsRequest.page_size for how full a page is).
    *
    * @generated from rpc k1s0.system.scheduler.v1.SchedulerService.ListJobs
    */
