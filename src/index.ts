@@ -7,6 +7,7 @@ export type { SchedulerClient } from "./scheduler-client.js";
 export { GrpcSchedulerClient } from "./grpc/grpc-scheduler-client.js";
 export type { GrpcSchedulerClientOptions } from "./grpc/grpc-client-options.js";
 export { DEFAULT_TIMEOUT_MS } from "./grpc/grpc-client-options.js";
+export { MAX_TIMEOUT_MS } from "./internal/call-options.js";
 export { InMemorySchedulerClient } from "./in-memory/in-memory-scheduler-client.js";
 export type { InMemorySchedulerClientOptions } from "./in-memory/in-memory-scheduler-client.js";
 export { SchedulerError, SCHEDULER_ERROR_CODES } from "./errors/scheduler-error.js";

@@ -12,6 +12,7 @@
  * | `TIMEOUT` | the call's deadline passed before the server answered |
  * | `SERVER_ERROR` | anything else: the server failed, or could not be reached |
  * | `UNAUTHENTICATED` | the server refused the credentials (missing or wrong token, certificate) |
+ * | `RESOURCE_EXHAUSTED` | a limit was reached: the server's (job count, stored bytes) or the client's response size cap |
  */
 export const SCHEDULER_ERROR_CODES = [
   "JOB_NOT_FOUND",
@@ -21,6 +22,7 @@ export const SCHEDULER_ERROR_CODES = [
   "INVALID_ARGUMENT",
   "INVALID_STATE",
   "UNAUTHENTICATED",
+  "RESOURCE_EXHAUSTED",
 ] as const;
 
 /** One of {@link SCHEDULER_ERROR_CODES}. */

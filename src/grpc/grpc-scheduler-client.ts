@@ -1,7 +1,10 @@
 import { randomUUID } from "node:crypto";
-import type { Interceptor } from "@connectrpc/connect";
-import { Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
-import { createHttp2GrpcTransport } from "./http2-grpc-transport.js";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { withDeadlineGuard } from "./deadline-guard.js";
+import { Http2ConnectionManager } from "./http2-connection-manager.js";
+import { type AbortableTransport, createHttp2GrpcTransport } from "./http2-grpc-transport.js";
+import { requestHeadersInterceptor } from "./request-headers-interceptor.js";
 import { retryInterceptor } from "./retry-interceptor.js";
 import { SchedulerError } from "../errors/scheduler-error.js";
 import { checkCallOptions } from "../internal/call-options.js";
@@ -21,10 +24,10 @@ import {
 import { normalizeServerUrl } from "./server-url.js";
 
 /**
- * A {@link SchedulerClient} for a scheduler server, over gRPC on HTTP/2 (Connect's gRPC
- * transport). Requests are validated before any network I/O; every failure is a
- * `SchedulerError`. Call {@link GrpcSchedulerClient.close} when done so the HTTP/2 connection is
- * released.
+ * A {@link SchedulerClient} for a scheduler server, over gRPC on HTTP/2. Requests are validated
+ * before any network I/O; every failure is a `SchedulerError`; no call outlives its deadline; no
+ * connection failure can surface as an unhandled error in the host process. Call
+ * {@link GrpcSchedulerClient.close} when done so the HTTP/2 connection is released.
  *
  * @example
  * ```ts
@@ -35,11 +38,12 @@ import { normalizeServerUrl } from "./server-url.js";
  */
 export class GrpcSchedulerClient implements SchedulerClient {
   private readonly options: ResolvedGrpcSchedulerClientOptions;
-  private readonly sessions: Http2SessionManager;
+  private readonly connections: Http2ConnectionManager;
+  private readonly transport: AbortableTransport;
   private readonly rpc: SchedulerRpc;
   /** Calls in flight: what close() waits for. */
   private readonly inFlight = new Set<Promise<unknown>>();
-  private closed = false;
+  private closing: Promise<void> | undefined;
 
   /**
    * @param serverUrl `http://host:port`, `https://host:port`, or a bare `host:port` (plaintext).
@@ -48,29 +52,21 @@ export class GrpcSchedulerClient implements SchedulerClient {
   constructor(serverUrl: string, options?: GrpcSchedulerClientOptions) {
     const baseUrl = normalizeServerUrl(serverUrl);
     this.options = resolveGrpcClientOptions(options);
-    const { tls, keepalive, retry, token, headers } = this.options;
+    const { tls, keepalive, retry, token, headers, connectTimeoutMs, maxResponseBytes } = this.options;
     if (tls !== undefined && !baseUrl.startsWith("https:")) {
       throw new SchedulerError("options.tls needs an https:// server URL", "INVALID_ARGUMENT", { field: "options.tls" });
     }
-    this.sessions = new Http2SessionManager(baseUrl, keepalive, tls);
-    const headerEntries = Object.entries(headers);
+    this.connections = new Http2ConnectionManager(baseUrl, { ...keepalive, connectTimeoutMs, tls });
     const interceptors: Interceptor[] = [
       // Outermost: each retry runs the inner interceptors again (a fresh token, a span per attempt).
       ...(retry === undefined ? [] : [retryInterceptor(retry)]),
       // Only when there is something to add: every interceptor is a layer on every call.
-      ...(headerEntries.length === 0 && token === undefined
-        ? []
-        : [
-            ((next) => async (req) => {
-              for (const [name, value] of headerEntries) req.header.set(name, value);
-              if (token !== undefined) req.header.set("authorization", `Bearer ${await token()}`);
-              return next(req);
-            }) satisfies Interceptor,
-          ]),
+      ...(Object.keys(headers).length === 0 && token === undefined ? [] : [requestHeadersInterceptor(headers, token)]),
       ...this.options.interceptors,
     ];
-    const transportOptions = { baseUrl, sessionManager: this.sessions, interceptors };
-    this.rpc = createSchedulerRpc(this.options.transport === "connect" ? createGrpcTransport(transportOptions) : createHttp2GrpcTransport(transportOptions));
+    const transportOptions = { baseUrl, sessionManager: this.connections, interceptors, readMaxBytes: maxResponseBytes };
+    this.transport = this.options.transport === "connect" ? withDeadlineGuard(createGrpcTransport(transportOptions)) : createHttp2GrpcTransport(transportOptions);
+    this.rpc = createSchedulerRpc(this.transport);
   }
 
   async createJob(req: JobRequest, options?: CallOptions): Promise<Job> {
@@ -129,19 +125,35 @@ export class GrpcSchedulerClient implements SchedulerClient {
   }
 
   /**
-   * Waits for calls in flight to settle, then closes the HTTP/2 connection. Later calls reject
-   * with `INVALID_STATE`. Calling it again is a no-op.
+   * Lets calls in flight finish for up to `closeGraceMs` (5 s by default), rejects those still
+   * open with `INVALID_STATE`, then closes the HTTP/2 connections. It always resolves, within
+   * about `closeGraceMs`, whatever the server or a token provider does. Later calls reject with
+   * `INVALID_STATE`. Calling it again returns the same promise.
    */
-  async close(): Promise<void> {
-    this.closed = true;
-    // Registered after the callers' own handlers, so those have run when close() resolves.
-    await Promise.allSettled([...this.inFlight]);
-    this.sessions.abort();
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
+    if (this.inFlight.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.closeGraceMs)));
+      // Registered after the callers' own handlers, so those have run when close() resolves.
+      await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+      clearTimeout(timer);
+      if (this.inFlight.size > 0) {
+        const reason = new SchedulerError(`the client was closed before the call finished (closeGraceMs ${this.options.closeGraceMs} ms)`, "INVALID_STATE");
+        this.transport.abortAll(new ConnectError(reason.message, Code.Canceled, undefined, undefined, reason));
+        await Promise.allSettled([...this.inFlight]);
+      }
+    }
+    await this.connections.close();
   }
 
   private call<T>(options: CallOptions | undefined, send: (o: RpcOptions) => Promise<T>): Promise<T> {
     const checked = checkCallOptions(options);
-    if (this.closed) throw new SchedulerError("the client is closed", "INVALID_STATE");
+    if (this.closing !== undefined) throw new SchedulerError("the client is closed", "INVALID_STATE");
     const { signal } = checked;
     const timeoutMs = remainingMs(checked) ?? this.options.timeoutMs;
     const pending: Promise<T> = send({ timeoutMs, ...(signal === undefined ? {} : { signal }) }).then(

@@ -11,50 +11,93 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
-import { type Http2SessionManager, createGrpcTransport } from "@connectrpc/connect-node";
+import { createGrpcTransport } from "@connectrpc/connect-node";
 import { validateResponse, validateTrailer } from "@connectrpc/connect/protocol-grpc";
-import { hasCauseCode } from "../internal/cause-chain.js";
 import { decoderFor } from "./compiled-decoder.js";
+import { fromNodeError } from "./node-errors.js";
+
+/**
+ * What the transport needs of the connection manager: connect-node's (unexported)
+ * `NodeHttp2ClientSessionManager`, plus what the server never processed.
+ */
+export interface GrpcSessionManager {
+  /** The origin the manager connects to. */
+  readonly authority: string;
+  /** Opens a stream on a ready connection. */
+  request(method: string, path: string, headers: http2.OutgoingHttpHeaders, options: Omit<http2.ClientSessionRequestOptions, "signal">): Promise<http2.ClientHttp2Stream>;
+  /** A response byte arrived on `stream` (keepalive). */
+  notifyResponseByteRead(stream: http2.ClientHttp2Stream): void;
+  /** Whether the server never processed `stream` (refused, above a GOAWAY's last stream id). */
+  unprocessed?(stream: http2.ClientHttp2Stream): boolean;
+  /** `stream` reached its deadline without any response: its connection may be dead. */
+  suspect?(stream: http2.ClientHttp2Stream): void;
+}
 
 /** Options of {@link createHttp2GrpcTransport}. */
 export interface Http2GrpcTransportOptions {
   /** Base URL of the server, e.g. `http://127.0.0.1:8093`; must be the session manager's origin. */
   baseUrl: string;
-  /** The HTTP/2 connection (keepalive, reconnects) the calls run on. */
-  sessionManager: Http2SessionManager;
+  /** The HTTP/2 connections (keepalive, reconnects) the calls run on. */
+  sessionManager: GrpcSessionManager;
   /** Connect interceptors, outermost first, applied to every call as Connect's transports do. */
   interceptors?: Interceptor[];
-  /** Largest response message accepted; a bigger one fails with `RESOURCE_EXHAUSTED`. @default 16 MiB */
+  /**
+   * Largest response message accepted; a bigger one fails with `RESOURCE_EXHAUSTED` (which the
+   * client's retry policy does not retry: the same answer would come again).
+   * @default 16 MiB
+   */
   readMaxBytes?: number;
 }
 
 type HeaderInit = ConstructorParameters<typeof Headers>[0];
 
-const DEFAULT_READ_MAX_BYTES = 16 * 1024 * 1024;
+/** A transport whose calls in flight can all be aborted at once (when the client closes). */
+export interface AbortableTransport extends Transport {
+  /** Rejects every unary call in flight with `reason` and cancels its stream. */
+  abortAll(reason: ConnectError): void;
+}
+
+/** The default of {@link Http2GrpcTransportOptions.readMaxBytes}. */
+export const DEFAULT_READ_MAX_BYTES = 16 * 1024 * 1024;
 const USER_AGENT = "k1s0-scheduler-client (grpc; connect-es/2.1.2 api)";
+/**
+ * Streams the server never processed are re-sent at most this often per call, without using a
+ * retry attempt (gRFC A6 transparent retry; grpc-go allows one, more survive a GOAWAY that
+ * lands on the replacement connection too), and never past the deadline.
+ */
+const MAX_TRANSPARENT_RETRIES = 5;
 
 /**
  * A Connect `Transport` for the gRPC protocol (binary protobuf; gzip-compressed responses
  * accepted, requests sent uncompressed) written directly on `node:http2` for unary calls: one
  * write per request, response bytes collected from the stream's events, one `AbortController`
- * and one timer per call, no async iterables. It keeps
- * Connect's contract - interceptors see the same `UnaryRequest`/`UnaryResponse`, errors are
- * `ConnectError`s decoded by Connect's own gRPC status parser (details included), deadlines
- * abort the request's signal with `DEADLINE_EXCEEDED` - and runs on connect-node's
- * `Http2SessionManager`, so keepalive and reconnect behave exactly as with
- * `createGrpcTransport`. Streaming methods are delegated to `createGrpcTransport`.
+ * and one timer per call, no async iterables. It keeps Connect's contract - interceptors see
+ * the same `UnaryRequest`/`UnaryResponse`, errors are `ConnectError`s decoded by Connect's own
+ * gRPC status parser (details included), deadlines abort the request's signal with
+ * `DEADLINE_EXCEEDED` - and runs on a session manager (the client's
+ * `Http2ConnectionManager`). Streaming methods are delegated to `createGrpcTransport`.
+ *
+ * Beyond Connect's transport: the deadline covers the interceptors too (a stalled token
+ * provider cannot outlive it), each attempt sends the time left as `grpc-timeout`, streams the
+ * server never processed are retried transparently, and a stream cut before its status is
+ * `UNAVAILABLE`.
  *
  * Why: on Node.js 20 Connect's generic transport spends most of a small unary call in async
  * generators, linked abort controllers and a `DOMException` per finished call; see
  * bench/RESULTS.md for the figures.
  */
-export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Transport {
+export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): AbortableTransport {
   const { baseUrl, sessionManager, interceptors = [], readMaxBytes = DEFAULT_READ_MAX_BYTES } = options;
   const base = baseUrl.replace(/\/+$/, "");
   const pathPrefix = new URL(base).pathname.replace(/\/+$/, "");
   let streaming: Transport | undefined;
+  const calls = new Set<CallSignal>();
 
   return {
+    abortAll(reason) {
+      for (const call of calls) call.abort(reason);
+    },
+
     async unary<I extends DescMessage, O extends DescMessage>(
       method: DescMethodUnary<I, O>,
       signal: AbortSignal | undefined,
@@ -65,26 +108,32 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Tr
     ): Promise<UnaryResponse<I, O>> {
       const deadline = timeoutMs === undefined || timeoutMs <= 0 ? undefined : timeoutMs;
       const call = new CallSignal(signal, deadline);
-      const path = `${pathPrefix}/${method.parent.typeName}/${method.name}`;
-      const req: UnaryRequest<I, O> = {
-        stream: false,
-        service: method.parent,
-        method,
-        requestMethod: "POST",
-        url: `${base}/${method.parent.typeName}/${method.name}`,
-        header: requestHeader(header, deadline),
-        contextValues: contextValues ?? createContextValues(),
-        message: (isMessage(input, method.input) ? input : create(method.input, input)),
-        signal: call.signal,
-      };
-      let next = (r: UnaryRequest<I, O>): Promise<UnaryResponse<I, O>> => exchange(sessionManager, path, r, readMaxBytes);
-      for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i](next as never) as unknown as typeof next;
+      calls.add(call);
+      // Everything after the call's timer started is inside the try, so the timer and the
+      // caller's listener are released whatever throws (a header, an interceptor's factory).
       try {
-        return await next(req);
+        const path = `${pathPrefix}/${method.parent.typeName}/${method.name}`;
+        const req: UnaryRequest<I, O> = {
+          stream: false,
+          service: method.parent,
+          method,
+          requestMethod: "POST",
+          url: `${base}/${method.parent.typeName}/${method.name}`,
+          header: requestHeader(header, deadline),
+          contextValues: contextValues ?? createContextValues(),
+          message: (isMessage(input, method.input) ? input : create(method.input, input)),
+          signal: call.signal,
+        };
+        let next = (r: UnaryRequest<I, O>): Promise<UnaryResponse<I, O>> => exchange(sessionManager, path, r, readMaxBytes, call.deadlineAt);
+        for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i](next as never) as unknown as typeof next;
+        // Raced against the call's signal: an interceptor (a token provider) that never settles
+        // still ends at the deadline or the caller's abort.
+        return await call.race(next(req));
       } catch (err) {
         throw call.aborted() ?? ConnectError.from(err);
       } finally {
         call.done();
+        calls.delete(call);
       }
     },
 
@@ -101,9 +150,12 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Tr
  * so a successful call creates no abort reason at all.
  */
 class CallSignal {
+  /** When the deadline passes (epoch ms), if there is one. */
+  readonly deadlineAt: number | undefined;
   private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout | undefined;
   private readonly onCallerAbort: (() => void) | undefined;
+  private rejectRace: ((reason: unknown) => void) | undefined;
 
   constructor(
     private readonly caller: AbortSignal | undefined,
@@ -115,12 +167,22 @@ class CallSignal {
       else caller.addEventListener("abort", this.onCallerAbort);
     }
     if (timeoutMs !== undefined) {
+      this.deadlineAt = Date.now() + timeoutMs;
       this.timer = setTimeout(() => this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs);
     }
   }
 
   get signal(): AbortSignal {
     return this.controller.signal;
+  }
+
+  /** `work`, unless the call is aborted first: then the abort's reason. */
+  race<T>(work: Promise<T>): Promise<T> {
+    if (this.controller.signal.aborted) return Promise.reject(this.controller.signal.reason as ConnectError);
+    return new Promise<T>((resolve, reject) => {
+      this.rejectRace = reject;
+      work.then(resolve, reject);
+    });
   }
 
   /** The ConnectError the call was aborted with, if it was. */
@@ -130,11 +192,15 @@ class CallSignal {
 
   done(): void {
     clearTimeout(this.timer);
+    this.rejectRace = undefined;
     if (this.onCallerAbort !== undefined) this.caller?.removeEventListener("abort", this.onCallerAbort);
   }
 
-  private abort(reason: ConnectError): void {
-    if (!this.controller.signal.aborted) this.controller.abort(reason);
+  /** Aborts the call with `reason`, unless it already ended or was aborted. */
+  abort(reason: ConnectError): void {
+    if (this.controller.signal.aborted) return;
+    this.controller.abort(reason);
+    this.rejectRace?.(reason);
   }
 }
 
@@ -144,16 +210,40 @@ function requestHeader(init: HeaderInit | undefined, timeoutMs: number | undefin
   header.set("te", "trailers");
   if (!header.has("user-agent")) header.set("user-agent", USER_AGENT);
   header.set("grpc-accept-encoding", "gzip");
-  if (timeoutMs !== undefined) header.set("grpc-timeout", `${Math.ceil(timeoutMs)}m`);
+  if (timeoutMs !== undefined) header.set("grpc-timeout", encodeTimeout(timeoutMs));
   return header;
 }
 
-/** One gRPC unary exchange on an HTTP/2 stream. */
+const TIMEOUT_UNITS: [suffix: string, ms: number][] = [
+  ["m", 1],
+  ["S", 1_000],
+  ["M", 60_000],
+  ["H", 3_600_000],
+];
+
+/**
+ * A `grpc-timeout` value: at most 8 digits (the gRPC spec's limit; grpc-go answers HTTP 400 to
+ * more), in the finest unit that fits, rounded up so the server never sees less time than is left.
+ */
+export function encodeTimeout(ms: number): string {
+  for (const [suffix, unit] of TIMEOUT_UNITS) {
+    const value = Math.max(1, Math.ceil(ms / unit));
+    if (value <= 99_999_999) return `${value}${suffix}`;
+  }
+  return "99999999H";
+}
+
+/**
+ * One gRPC unary exchange on an HTTP/2 stream, re-sent on a new stream when the server never
+ * processed it (at most {@link MAX_TRANSPARENT_RETRIES} times, within the deadline). Each stream
+ * carries the time left before `deadlineAt` as its `grpc-timeout`.
+ */
 function exchange<I extends DescMessage, O extends DescMessage>(
-  sessionManager: Http2SessionManager,
+  sessionManager: GrpcSessionManager,
   path: string,
   req: UnaryRequest<I, O>,
   readMaxBytes: number,
+  deadlineAt: number | undefined,
 ): Promise<UnaryResponse<I, O>> {
   const { signal } = req;
   if (signal.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
@@ -165,6 +255,8 @@ function exchange<I extends DescMessage, O extends DescMessage>(
   return new Promise<UnaryResponse<I, O>>((resolve, reject) => {
     let stream: http2.ClientHttp2Stream | undefined;
     let settled = false;
+    let responded = false;
+    let transparentRetries = 0;
     const settle = (err: ConnectError | undefined, res?: UnaryResponse<I, O>): void => {
       if (settled) return;
       settled = true;
@@ -172,55 +264,81 @@ function exchange<I extends DescMessage, O extends DescMessage>(
       if (err === undefined) resolve(res!);
       else {
         if (stream !== undefined && !stream.closed) stream.close(err.code === Code.Canceled || err.code === Code.DeadlineExceeded ? http2.constants.NGHTTP2_CANCEL : http2.constants.NGHTTP2_INTERNAL_ERROR);
+        // Nothing at all came back before the deadline: the connection may be dead in a way
+        // Node.js does not report (a protocol error it answered with GOAWAY, a silent peer).
+        if (err.code === Code.DeadlineExceeded && stream !== undefined && !responded) sessionManager.suspect?.(stream);
         reject(err);
       }
     };
     const onAbort = (): void => settle(ConnectError.from(signal.reason, Code.Canceled));
     signal.addEventListener("abort", onAbort);
 
-    sessionManager.request("POST", path, nodeHeaders, {}).then((s) => {
-      stream = s;
-      if (settled) {
-        s.close(http2.constants.NGHTTP2_CANCEL);
-        return;
-      }
-      let headers: http2.IncomingHttpHeaders | undefined;
-      let trailers: http2.IncomingHttpHeaders | undefined;
-      const chunks: Buffer[] = [];
-      let received = 0;
-      let failure: unknown;
-      s.on("response", (h) => {
-        headers = h;
-      });
-      s.on("trailers", (t: http2.IncomingHttpHeaders) => {
-        trailers = t;
-      });
-      s.on("data", (chunk: Buffer) => {
-        sessionManager.notifyResponseByteRead(s);
-        received += chunk.length;
-        if (received > readMaxBytes + 5) {
-          settle(new ConnectError(`message larger than configured max ${readMaxBytes} bytes`, Code.ResourceExhausted));
+    const attempt = (): void => {
+      if (deadlineAt !== undefined) {
+        const left = deadlineAt - Date.now();
+        if (left <= 0) {
+          settle(new ConnectError("the operation timed out", Code.DeadlineExceeded));
           return;
         }
-        chunks.push(chunk);
-      });
-      s.on("error", (e) => {
-        failure ??= e;
-      });
-      s.on("end", () => {
-        if (headers === undefined) return; // no response: the "close" handler reports why
-        try {
-          settle(undefined, parseResponse(req, headers, trailers ?? {}, chunks, received, readMaxBytes));
-        } catch (e) {
-          settle(ConnectError.from(e));
+        nodeHeaders["grpc-timeout"] = encodeTimeout(left);
+      }
+      sessionManager.request("POST", path, nodeHeaders, {}).then((s) => {
+        stream = s;
+        if (settled) {
+          s.close(http2.constants.NGHTTP2_CANCEL);
+          return;
         }
-      });
-      s.on("close", () => {
-        if (settled) return;
-        settle(streamFailure(s.rstCode, failure));
-      });
-      s.end(body);
-    }, (e: unknown) => settle(fromNodeError(e)));
+        let headers: http2.IncomingHttpHeaders | undefined;
+        let trailers: http2.IncomingHttpHeaders | undefined;
+        const chunks: Buffer[] = [];
+        let received = 0;
+        let announced: number | undefined;
+        let failure: unknown;
+        s.on("response", (h) => {
+          headers = h;
+          responded = true;
+        });
+        s.on("trailers", (t: http2.IncomingHttpHeaders) => {
+          trailers = t;
+        });
+        s.on("data", (chunk: Buffer) => {
+          sessionManager.notifyResponseByteRead(s);
+          received += chunk.length;
+          chunks.push(chunk);
+          // The message's announced length, as soon as its 5-byte prefix is in, and then what
+          // actually arrives: neither may pass the limit.
+          if (announced === undefined && received >= 5 && isGrpcAnswer(headers)) announced = (chunks.length === 1 ? chunk : Buffer.concat(chunks, received)).readUInt32BE(1);
+          if (received > readMaxBytes + 5 || (announced !== undefined && announced > readMaxBytes)) {
+            settle(new ConnectError(`the response is larger than the client's limit of ${readMaxBytes} bytes (option maxResponseBytes)`, Code.ResourceExhausted));
+          }
+        });
+        s.on("error", (e) => {
+          failure ??= e;
+        });
+        s.on("end", () => {
+          if (headers === undefined) return; // no response: the "close" handler reports why
+          try {
+            settle(undefined, parseResponse(req, headers, trailers, chunks, received, readMaxBytes));
+          } catch (e) {
+            settle(ConnectError.from(e));
+          }
+        });
+        s.on("close", () => {
+          if (settled) return;
+          if (headers === undefined && transparentRetries < MAX_TRANSPARENT_RETRIES && sessionManager.unprocessed?.(s) === true) {
+            transparentRetries++;
+            attempt();
+            return;
+          }
+          // A stream cut once the deadline has passed failed because of it (grpc-go resets streams
+          // at the deadline it was sent, sometimes before this client's own timer fires).
+          const late = deadlineAt !== undefined && Date.now() >= deadlineAt;
+          settle(late ? new ConnectError("the operation timed out", Code.DeadlineExceeded) : streamFailure(s.rstCode, failure, headers !== undefined));
+        });
+        s.end(body);
+      }, (e: unknown) => settle(fromNodeError(e)));
+    };
+    attempt();
   });
 }
 
@@ -241,7 +359,7 @@ function decompress(data: Buffer, encoding: string | string[] | undefined, readM
     return zlib.gunzipSync(data, { maxOutputLength: readMaxBytes });
   } catch (e) {
     if ((e as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
-      throw new ConnectError(`message larger than configured max ${readMaxBytes} bytes`, Code.ResourceExhausted);
+      throw new ConnectError(`the decompressed response is larger than the client's limit of ${readMaxBytes} bytes (option maxResponseBytes)`, Code.ResourceExhausted);
     }
     throw new ConnectError(`decompress gzip: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
   }
@@ -258,23 +376,19 @@ function envelope(message: Uint8Array): Buffer {
 function parseResponse<I extends DescMessage, O extends DescMessage>(
   req: UnaryRequest<I, O>,
   nodeHeaders: http2.IncomingHttpHeaders,
-  nodeTrailers: http2.IncomingHttpHeaders,
+  nodeTrailers: http2.IncomingHttpHeaders | undefined,
   chunks: Buffer[],
   received: number,
   readMaxBytes: number,
 ): UnaryResponse<I, O> {
-  if (!isPlainSuccess(nodeHeaders, nodeTrailers)) {
+  if (nodeTrailers === undefined || !isPlainSuccess(nodeHeaders, nodeTrailers)) {
     // Anything but a plain OK goes through Connect's own checks: HTTP status, content type,
     // trailers-only errors, grpc-status-details-bin with its error details.
-    const header = toHeaders(nodeHeaders);
-    const trailer = toHeaders(nodeTrailers);
-    const { headerError } = validateResponse(Number(nodeHeaders[":status"] ?? 0), header);
-    validateTrailer(trailer, header);
-    if (headerError !== undefined) throw headerError;
+    checkStatus(nodeHeaders, nodeTrailers, chunks, received);
   }
   const bytes = chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, received);
   if (bytes.length === 0) {
-    throw new ConnectError("protocol error: missing output message for unary method", nodeTrailers["grpc-status"] !== undefined ? Code.Unimplemented : Code.Unknown);
+    throw new ConnectError("protocol error: missing output message for unary method", nodeTrailers?.["grpc-status"] !== undefined ? Code.Unimplemented : Code.Unknown);
   }
   if (bytes.length < 5) throw new ConnectError("protocol error: incomplete envelope", Code.Internal);
   const length = bytes.readUInt32BE(1);
@@ -287,7 +401,51 @@ function parseResponse<I extends DescMessage, O extends DescMessage>(
   } catch (e) {
     throw new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
   }
-  return new LazyUnaryResponse(req, message, nodeHeaders, nodeTrailers);
+  return new LazyUnaryResponse(req, message, nodeHeaders, nodeTrailers ?? {});
+}
+
+/**
+ * Throws the call's error unless its status is OK: a non-gRPC answer (an HTTP error from a proxy
+ * or a server that refused the request) with the start of its body, a gRPC error status, or
+ * `UNAVAILABLE` when the stream ended before any status arrived.
+ */
+function checkStatus(nodeHeaders: http2.IncomingHttpHeaders, nodeTrailers: http2.IncomingHttpHeaders | undefined, chunks: Buffer[], received: number): void {
+  const header = toHeaders(nodeHeaders);
+  let headerError: ConnectError | undefined;
+  try {
+    ({ headerError } = validateResponse(Number(nodeHeaders[":status"] ?? 0), header));
+  } catch (e) {
+    throw withBodyText(ConnectError.from(e), chunks, received);
+  }
+  if (headerError !== undefined) throw headerError;
+  if (nodeTrailers === undefined) {
+    if (header.has("grpc-status")) return; // trailers-only OK
+    // The peer cut the stream (a reset, a lost connection, a proxy) after the headers and before
+    // the status: the call may or may not have run. Every scheduler call is safe to repeat.
+    throw new ConnectError("the stream ended before the server sent the call's status (trailers): connection or stream cut mid-response", Code.Unavailable);
+  }
+  validateTrailer(toHeaders(nodeTrailers), header);
+}
+
+/** How much of a non-gRPC answer's body an error message shows. */
+const BODY_TEXT_CHARS = 200;
+
+/** `err` with the start of the response body (as text, control characters removed) appended. */
+function withBodyText(err: ConnectError, chunks: Buffer[], received: number): ConnectError {
+  if (received === 0) return err;
+  const bytes = Buffer.concat(chunks, received).subarray(0, BODY_TEXT_CHARS * 4);
+  const text = bytes.toString("utf8").replace(/[\u0000-\u001f\u007f\ufffd]+/g, " ").trim();
+  if (text === "") return err;
+  const shown = text.length > BODY_TEXT_CHARS ? `${text.slice(0, BODY_TEXT_CHARS)}...` : text;
+  const withText = new ConnectError(`${err.rawMessage}: ${shown}`, err.code, err.metadata);
+  withText.cause = err;
+  return withText;
+}
+
+/** HTTP 200 with a gRPC content type: the body is gRPC messages (else it is an error page). */
+function isGrpcAnswer(nodeHeaders: http2.IncomingHttpHeaders | undefined): boolean {
+  const contentType = nodeHeaders?.["content-type"];
+  return Number(nodeHeaders?.[":status"]) === 200 && typeof contentType === "string" && contentType.startsWith("application/grpc");
 }
 
 /** HTTP 200, a gRPC content type, `grpc-status: 0` in the trailers and no status in the headers. */
@@ -336,46 +494,46 @@ function toHeaders(nodeHeaders: http2.IncomingHttpHeaders): Headers {
     if (key.startsWith(":")) continue;
     const value = nodeHeaders[key];
     if (Array.isArray(value)) for (const v of value) header.append(key, v);
-    else if (value !== undefined) header.set(key, value);
+    else if (value !== undefined) header.set(key, key === "grpc-message" ? percentDecodable(value) : value);
   }
   return header;
 }
 
-// gRPC's mapping of HTTP/2 RST_STREAM codes (doc/PROTOCOL-HTTP2.md, "Errors").
+/**
+ * A `grpc-message` that Connect's parser can decode: the gRPC spec says a message with invalid
+ * percent-encoding is passed through as it is, so such a value is re-encoded whole and decodes
+ * back to the raw text, keeping the call's status code.
+ */
+function percentDecodable(message: string): string {
+  try {
+    decodeURIComponent(message);
+    return message;
+  } catch {
+    return encodeURIComponent(message);
+  }
+}
+
+// gRPC's mapping of HTTP/2 RST_STREAM codes with a meaning of their own (doc/PROTOCOL-HTTP2.md,
+// "Errors"). Any other reset, and a CANCEL the client did not send (Node.js reports a lost
+// connection as one), is UNAVAILABLE: the stream was cut, the call may be repeated.
 const RST_CODES = new Map<number, Code>([
   [http2.constants.NGHTTP2_REFUSED_STREAM, Code.Unavailable],
-  [http2.constants.NGHTTP2_CANCEL, Code.Canceled],
   [http2.constants.NGHTTP2_ENHANCE_YOUR_CALM, Code.ResourceExhausted],
   [http2.constants.NGHTTP2_INADEQUATE_SECURITY, Code.PermissionDenied],
   [http2.constants.NGHTTP2_HTTP_1_1_REQUIRED, Code.PermissionDenied],
 ]);
 
 /** Why a stream closed without a complete response. */
-function streamFailure(rstCode: number | undefined, cause: unknown): ConnectError {
+function streamFailure(rstCode: number | undefined, cause: unknown, afterHeaders: boolean): ConnectError {
+  // The connection went away under the stream (a GOAWAY with an error code, a reset socket):
+  // UNAVAILABLE, whatever code the session passed on to its streams.
+  const fromCause = cause === undefined ? undefined : fromNodeError(cause);
+  if (fromCause?.code === Code.Unavailable) return fromCause;
   if (rstCode !== undefined && rstCode !== http2.constants.NGHTTP2_NO_ERROR) {
-    const err = new ConnectError(`http/2 stream closed with error code ${rstCode}`, RST_CODES.get(rstCode) ?? Code.Internal);
+    const when = afterHeaders ? "after the response headers, before the status" : "before a response";
+    const err = new ConnectError(`http/2 stream closed with error code ${rstCode} ${when}`, RST_CODES.get(rstCode) ?? Code.Unavailable);
     if (cause !== undefined) err.cause = cause;
     return err;
   }
-  return cause === undefined ? new ConnectError("http/2 stream closed without a response", Code.Unavailable) : fromNodeError(cause);
-}
-
-// Connection-level failures: the request may not have been processed (gRPC: UNAVAILABLE).
-const UNAVAILABLE_NODE_ERRORS = new Set(["ECONNRESET", "ECONNREFUSED", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN", "ERR_HTTP2_GOAWAY_SESSION", "ERR_HTTP2_INVALID_SESSION", "ERR_HTTP2_SESSION_ERROR", "ERR_HTTP2_STREAM_CANCEL"]);
-
-/**
- * A Node.js socket or HTTP/2 error as a ConnectError, keeping the original as `cause`. Errors the
- * session manager already wrapped are re-classified from their cause chain.
- */
-function fromNodeError(err: unknown): ConnectError {
-  const unavailable = hasCauseCode(err, UNAVAILABLE_NODE_ERRORS);
-  if (err instanceof ConnectError) {
-    if (!unavailable || err.code === Code.Unavailable) return err;
-    const reclassified = new ConnectError(err.rawMessage, Code.Unavailable, err.metadata);
-    reclassified.cause = err.cause ?? err;
-    return reclassified;
-  }
-  const ce = ConnectError.from(err, unavailable ? Code.Unavailable : Code.Internal);
-  if (ce !== err) ce.cause = err;
-  return ce;
+  return fromCause ?? new ConnectError("http/2 stream closed without a response", Code.Unavailable);
 }

@@ -1,5 +1,7 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { hasCauseCode } from "../internal/cause-chain.js";
+import { encodeTimeout } from "./http2-grpc-transport.js";
+import { UNAVAILABLE_NODE_ERRORS } from "./node-errors.js";
 
 /** How a call is retried after a transient failure. Every retry stays inside the call's deadline. */
 export interface RetryPolicy {
@@ -17,33 +19,22 @@ export interface RetryPolicy {
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = { maxAttempts: 4, initialBackoffMs: 100, multiplier: 2, maxBackoffMs: 2_000 };
 
 // Node.js and HTTP/2 errors that mean "the request may not have arrived, or the answer was lost":
-// safe to repeat because every scheduler call is idempotent (creates carry an idempotency key).
-const TRANSIENT_NODE_ERRORS = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ERR_HTTP2_STREAM_ERROR",
-  "ERR_HTTP2_STREAM_CANCEL",
-  "ERR_HTTP2_SESSION_ERROR",
-  "ERR_HTTP2_GOAWAY_SESSION",
-  "ERR_HTTP2_INVALID_SESSION",
-  "ERR_HTTP2_PING_CANCEL",
-  "ERR_STREAM_PREMATURE_CLOSE",
-]);
+// connection-level failures, and a stream reset (connect-node reports one as INTERNAL). Safe to
+// repeat because every scheduler call is idempotent (creates carry an idempotency key).
+const TRANSIENT_NODE_ERRORS = new Set([...UNAVAILABLE_NODE_ERRORS, "ERR_HTTP2_STREAM_ERROR"]);
 
 /**
- * Whether a failed call may be retried: `UNAVAILABLE` and `RESOURCE_EXHAUSTED` from the server,
- * `CANCELED` that the caller did not cause (an HTTP/2 stream cancelled because its connection
- * died; the retry interceptor checks the call's own signal first), and connection-level failures
- * (resets, refused or closed streams) whatever status the transport gave them. Errors a server
- * sent on purpose (`INTERNAL`, `INVALID_ARGUMENT`, ...) are not retried.
+ * Whether a failed call may be retried: `UNAVAILABLE`, and connection-level failures (resets,
+ * refused or cancelled streams: a Node.js error on the cause chain) whatever status the
+ * transport gave them - the retry interceptor checks the call's own signal first, so a call the
+ * caller cancelled is never retried. A `CANCELLED` status the server sent is not retried. Errors a server sent on purpose (`INTERNAL`,
+ * `INVALID_ARGUMENT`, ...) are not retried, nor is `RESOURCE_EXHAUSTED`: a limit reached (the
+ * server's job cap, the client's response size cap) is reached again by the same request.
  */
 export function isTransient(err: unknown): boolean {
   const ce = ConnectError.from(err);
-  if (ce.code === Code.Unavailable || ce.code === Code.ResourceExhausted || ce.code === Code.Canceled) return true;
+  if (ce.code === Code.ResourceExhausted) return false;
+  if (ce.code === Code.Unavailable) return true;
   // Node.js errors anywhere on the cause chain (connect-node wraps them, maybe as INTERNAL).
   return hasCauseCode(ce.cause, TRANSIENT_NODE_ERRORS);
 }
@@ -55,6 +46,7 @@ export function isTransient(err: unknown): boolean {
  */
 export function retryInterceptor(policy: RetryPolicy, random: () => number = Math.random): Interceptor {
   return (next) => async (req) => {
+    const startedAt = Date.now();
     for (let attempt = 1; ; attempt++) {
       try {
         return await next(req);
@@ -62,9 +54,31 @@ export function retryInterceptor(policy: RetryPolicy, random: () => number = Mat
         if (attempt >= policy.maxAttempts || req.signal.aborted || !isTransient(err)) throw err;
         const bound = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * policy.multiplier ** (attempt - 1));
         await wait(random() * bound, req.signal);
+        shrinkTimeout(req.header, Date.now() - startedAt);
       }
     }
   };
+}
+
+const TIMEOUT_UNIT_MS: Record<string, number> = { n: 1e-6, u: 1e-3, m: 1, S: 1_000, M: 60_000, H: 3_600_000 };
+const originalTimeout = new WeakMap<Headers, number>();
+
+/**
+ * A retry tells the server the time left, not the call's whole deadline: `grpc-timeout` (set by
+ * the transport from the deadline) shrinks by the time spent so far. The lean transport sets it
+ * per attempt itself; this covers Connect's transport.
+ */
+function shrinkTimeout(header: Headers, elapsedMs: number): void {
+  const value = header.get("grpc-timeout");
+  if (value === null) return;
+  let total = originalTimeout.get(header);
+  if (total === undefined) {
+    const match = /^(\d{1,8})([numSMH])$/.exec(value);
+    if (match === null) return;
+    total = Number(match[1]) * TIMEOUT_UNIT_MS[match[2]];
+    originalTimeout.set(header, total);
+  }
+  header.set("grpc-timeout", encodeTimeout(Math.max(1, total - elapsedMs)));
 }
 
 function wait(ms: number, signal: AbortSignal): Promise<void> {

@@ -3,7 +3,7 @@ import { ErrorDetailSchema, ErrorReason } from "../../gen/k1s0/system/scheduler/
 import { SchedulerError, type SchedulerErrorCode } from "../errors/scheduler-error.js";
 import type { Logger } from "../logging/logger.js";
 
-type DomainReason = Exclude<SchedulerErrorCode, "SERVER_ERROR" | "TIMEOUT" | "UNAUTHENTICATED">;
+type DomainReason = Exclude<SchedulerErrorCode, "SERVER_ERROR" | "TIMEOUT" | "UNAUTHENTICATED" | "RESOURCE_EXHAUSTED">;
 
 const REASONS: Record<DomainReason, { reason: ErrorReason; status: Code }> = {
   JOB_NOT_FOUND: { reason: ErrorReason.JOB_NOT_FOUND, status: Code.NotFound },
@@ -24,6 +24,7 @@ const CODE_OF_STATUS = new Map<Code, SchedulerErrorCode>([
   [Code.DeadlineExceeded, "TIMEOUT"],
   [Code.Unauthenticated, "UNAUTHENTICATED"],
   [Code.PermissionDenied, "UNAUTHENTICATED"],
+  [Code.ResourceExhausted, "RESOURCE_EXHAUSTED"],
 ]);
 
 /**
@@ -34,9 +35,14 @@ const CODE_OF_STATUS = new Map<Code, SchedulerErrorCode>([
  */
 export function toSchedulerError(err: unknown): SchedulerError {
   if (err instanceof SchedulerError) return err;
+  // A SchedulerError raised inside the call (a token check, the client closing) that the
+  // transport wrapped on its way out.
+  if (err instanceof ConnectError && err.cause instanceof SchedulerError) return err.cause;
   const connectError = ConnectError.from(err);
   const detail = connectError.findDetails(ErrorDetailSchema)[0];
-  const fromDetail = detail === undefined ? undefined : CODE_OF_REASON.get(detail.reason);
+  // An ErrorDetail decides the code; ERROR_REASON_UNSPECIFIED (or a reason this client does not
+  // know) means a server error, as errors.proto says, whatever the status code.
+  const fromDetail = detail === undefined ? undefined : (CODE_OF_REASON.get(detail.reason) ?? "SERVER_ERROR");
   const code = fromDetail ?? CODE_OF_STATUS.get(connectError.code) ?? "SERVER_ERROR";
   const message = fromDetail === undefined ? connectError.message : connectError.rawMessage;
   return new SchedulerError(message, code, {
@@ -55,6 +61,7 @@ export function toConnectError(err: unknown): ConnectError {
   if (err.code === "TIMEOUT") return new ConnectError(err.message, Code.DeadlineExceeded);
   if (err.code === "SERVER_ERROR") return new ConnectError(err.message, Code.Internal);
   if (err.code === "UNAUTHENTICATED") return new ConnectError(err.message, Code.Unauthenticated);
+  if (err.code === "RESOURCE_EXHAUSTED") return new ConnectError(err.message, Code.ResourceExhausted);
   const { reason, status } = REASONS[err.code];
   return new ConnectError(err.message, status, undefined, [
     { desc: ErrorDetailSchema, value: { reason, field: err.field ?? "" } },

@@ -3,32 +3,7 @@ import type { AddressInfo } from "node:net";
 import { DEFAULT_TIMEOUT_MS, GrpcSchedulerClient, SchedulerError } from "@k1s0/scheduler-client";
 import { createTestServer, type TestServer } from "@k1s0/scheduler-client/testing";
 import { normalizeServerUrl } from "../../src/grpc/server-url.js";
-
-/** An HTTP/2 server that accepts every stream and never answers: a server that hangs. */
-async function silentServer(): Promise<{ url: string; headers: http2.IncomingHttpHeaders[]; close(): Promise<void> }> {
-  const server = http2.createServer();
-  const headers: http2.IncomingHttpHeaders[] = [];
-  const sessions = new Set<http2.ServerHttp2Session>();
-  server.on("session", (s) => {
-    sessions.add(s);
-    s.on("error", () => undefined);
-  });
-  // Keep the stream open and silent; a reset by the client is expected.
-  server.on("stream", (stream, h) => {
-    headers.push(h);
-    stream.on("error", () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    headers,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sessions) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
-}
+import { silentServer } from "../support/silent-server.js";
 
 /** A port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
@@ -104,11 +79,14 @@ describe("GrpcSchedulerClient against real sockets", () => {
     const controller = new AbortController();
     const call = client.getJob("x", { signal: controller.signal }).catch(() => undefined);
     while (silent.headers.length === 0) await new Promise((resolve) => setImmediate(resolve));
-    expect(silent.headers[0]["grpc-timeout"]).toBe(`${DEFAULT_TIMEOUT_MS}m`);
     controller.abort();
     await call;
     await client.close();
     await silent.close();
+    // The time left when the stream was opened: the deadline, less the moments spent getting there.
+    const sent = Number(/^(\d+)m$/.exec(String(silent.headers[0]["grpc-timeout"]))?.[1]);
+    expect(sent).toBeLessThanOrEqual(DEFAULT_TIMEOUT_MS);
+    expect(sent).toBeGreaterThan(DEFAULT_TIMEOUT_MS - 1_000);
   });
 
   it("rejects with the signal's reason when a call in flight is aborted", async () => {

@@ -45,11 +45,16 @@ describe("toConnectError and toSchedulerError", () => {
     }
   });
 
-  it("falls back to the status when the detail's reason is unspecified", () => {
-    const err = new ConnectError("m", Code.NotFound, undefined, [
-      { desc: ErrorDetailSchema, value: { reason: ErrorReason.UNSPECIFIED } },
-    ]);
-    expect(toSchedulerError(overTheWire(err)).code).toBe("JOB_NOT_FOUND");
+  it("maps ERROR_REASON_UNSPECIFIED (and unknown reasons) to SERVER_ERROR whatever the status, as errors.proto says", () => {
+    for (const status of [Code.NotFound, Code.FailedPrecondition, Code.InvalidArgument]) {
+      for (const reason of [ErrorReason.UNSPECIFIED, 99 as ErrorReason]) {
+        const err = new ConnectError("m", status, undefined, [{ desc: ErrorDetailSchema, value: { reason } }]);
+        expect(toSchedulerError(overTheWire(err)).code).toBe("SERVER_ERROR");
+      }
+    }
+    // Without any ErrorDetail (another server, a proxy) the status decides.
+    expect(toSchedulerError(overTheWire(new ConnectError("m", Code.NotFound))).code).toBe("JOB_NOT_FOUND");
+    expect(toSchedulerError(overTheWire(new ConnectError("m", Code.ResourceExhausted))).code).toBe("RESOURCE_EXHAUSTED");
   });
 
   it("wraps plain errors as SERVER_ERROR with the cause kept, and passes SchedulerErrors through", () => {

@@ -24,11 +24,14 @@ describe("retries", () => {
   it("classifies transient failures structurally", () => {
     const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
     expect(isTransient(new ConnectError("x", Code.Unavailable))).toBe(true);
-    expect(isTransient(new ConnectError("x", Code.ResourceExhausted))).toBe(true);
-    expect(isTransient(new ConnectError("x", Code.Canceled))).toBe(true);
+    // CANCELLED as a status the server sent is not retried; a stream cancelled by a dying
+    // connection carries the Node.js error that says so.
+    expect(isTransient(new ConnectError("x", Code.Canceled))).toBe(false);
+    expect(isTransient(new ConnectError("x", Code.Canceled, undefined, undefined, { code: "ERR_HTTP2_STREAM_CANCEL" }))).toBe(true);
     expect(isTransient(new ConnectError("x", Code.Aborted, undefined, undefined, reset))).toBe(true);
     expect(isTransient(new ConnectError("x", Code.Internal, undefined, undefined, { cause: { code: "ERR_HTTP2_STREAM_ERROR" } }))).toBe(true);
-    for (const code of [Code.Internal, Code.InvalidArgument, Code.NotFound, Code.FailedPrecondition, Code.DeadlineExceeded, Code.Unauthenticated]) {
+    // A limit reached (the server's job cap, the client's response cap) is reached again: not retried.
+    for (const code of [Code.ResourceExhausted, Code.Internal, Code.InvalidArgument, Code.NotFound, Code.FailedPrecondition, Code.DeadlineExceeded, Code.Unauthenticated]) {
       expect(isTransient(new ConnectError("x", code))).toBe(false);
     }
   });

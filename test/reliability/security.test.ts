@@ -57,7 +57,17 @@ describe("transport security and auth", () => {
     const withCert = new GrpcSchedulerClient(server.url, { tls: { ca: certs.ca, cert: certs.clientCert, key: certs.clientKey } });
     expect(await withCert.listJobs()).toEqual([]);
     const withoutCert = new GrpcSchedulerClient(server.url, { tls: { ca: certs.ca }, retry: false });
-    await expect(withoutCert.listJobs()).rejects.toBeInstanceOf(SchedulerError);
+    // A server that demands a client certificate and gets none: the credentials are at fault.
+    const refused = (await withoutCert.listJobs().catch((e: unknown) => e)) as SchedulerError;
+    expect(refused).toBeInstanceOf(SchedulerError);
+    expect(refused.code).toBe("UNAUTHENTICATED");
+    expect(refused.message).toMatch(/refused the TLS client certificate, or requires one/);
+    // Half a key pair would connect without a certificate: refused when the client is made.
+    for (const half of [{ cert: certs.clientCert }, { key: certs.clientKey }]) {
+      expect(() => new GrpcSchedulerClient(server.url, { tls: { ca: certs.ca, ...half } })).toThrow(
+        expect.objectContaining({ code: "INVALID_ARGUMENT", field: half.cert === undefined ? "options.tls.cert" : "options.tls.key" }),
+      );
+    }
     await Promise.all([withCert.close(), withoutCert.close()]);
     await server.close();
   });

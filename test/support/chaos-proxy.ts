@@ -42,6 +42,20 @@ export class ChaosProxy {
     for (const s of this.sockets) this.reset(s);
   }
 
+  /** Swallows all traffic from now on, on open and new connections: a black hole (`drop`). */
+  blackHole(): void {
+    this.settings = { ...this.settings, drop: true };
+  }
+
+  /**
+   * Forwards traffic again and resets the connections open now: what the black hole swallowed
+   * (an HTTP/2 preface, a PING) is lost for good, so their clients must connect again.
+   */
+  heal(): void {
+    this.settings = { ...this.settings, drop: false };
+    this.resetAll();
+  }
+
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
