@@ -3,7 +3,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["gen/**", "node_modules/**", "coverage/**", "dist/**", "docs/**", "jest.config.js", "eslint.config.mjs", "test/support/*.js", "scripts/**"] },
+  { ignores: ["gen/**", "test/interop/gen/**", "node_modules/**", "coverage/**", "dist/**", "docs/**", "jest.config.js", "eslint.config.mjs", "test/support/*.js", "scripts/**"] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
