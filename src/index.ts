@@ -26,7 +26,7 @@ export { TRANSITION_RULES } from "./engine/job-lifecycle.js";
 export type { JobOperation, TransitionRule } from "./engine/job-lifecycle.js";
 export { LIMITS, DEFAULTS } from "./validation/limits.js";
 export { KafkaJobCompletedSubscriber } from "./kafka/kafka-job-completed-subscriber.js";
-export type { KafkaJobCompletedSubscriberOptions } from "./kafka/kafka-job-completed-subscriber.js";
+export type { KafkaJobCompletedSubscriberOptions, KafkaSubscription, PartitionLag } from "./kafka/kafka-job-completed-subscriber.js";
 export { JOB_COMPLETED_TOPIC } from "./kafka/kafka-options.js";
 export type { KafkaConnectionOptions } from "./kafka/kafka-options.js";
 export type {
@@ -35,6 +35,7 @@ export type {
   JobCompletedSubscriber,
   SubscribeOptions,
   Subscription,
+  SubscriptionHealth,
 } from "./events/job-completed-subscriber.js";
 export { InMemoryJobCompletedSubscriber } from "./events/in-memory-subscriber.js";
 export type { InMemorySubscriberOptions } from "./events/in-memory-subscriber.js";

@@ -10,7 +10,7 @@ import type { JobCompletedHandler, Subscription } from "./job-completed-subscrib
  * `subscribe` gets a `fail` callback that ends the loop with an error (a dead consumer).
  */
 export async function* iterateEvents(
-  subscribe: (handler: JobCompletedHandler, fail: (error: unknown) => void) => Promise<Subscription>,
+  subscribe: (handler: JobCompletedHandler, fail: (error: unknown) => void) => Promise<Pick<Subscription, "close">>,
   signal?: AbortSignal,
 ): AsyncGenerator<JobCompletedEvent, void> {
   signal?.throwIfAborted();

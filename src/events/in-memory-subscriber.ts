@@ -53,6 +53,7 @@ export class InMemoryJobCompletedSubscriber implements JobCompletedSubscriber {
       }
     });
     return {
+      health: () => ({ state: closed ? "closed" : "running", crashes: 0, assignment: [], rebalances: 0 }),
       close: async () => {
         closed = true;
         unsubscribe();

@@ -28,11 +28,14 @@ export interface KafkaConnectionOptions {
  */
 export function kafkaConfig(options: KafkaConnectionOptions, field = "options"): KafkaConfig {
   const { brokers } = options;
-  if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === "string" && /^[^\s:]+:\d+$/.test(b))) {
-    throw invalid("INVALID_ARGUMENT", `${field}.brokers`, brokers, 'must be a non-empty list of "host:port"');
+  if (!Array.isArray(brokers) || brokers.length === 0 || !brokers.every((b) => typeof b === "string" && BROKER.test(b))) {
+    throw invalid("INVALID_ARGUMENT", `${field}.brokers`, brokers, 'must be a non-empty list of "host:port" (IPv6: "[::1]:9092")');
   }
   return { ...options.kafka, brokers, clientId: options.clientId ?? "k1s0-scheduler-client" };
 }
+
+/** `host:port`, or a bracketed IPv6 address and port (`[::1]:9092`, `[fe80::1%eth0]:9092`). */
+const BROKER = /^(?:[^\s:[\]]+|\[[0-9A-Fa-f:.]+(?:%[\w.-]+)?\]):\d+$/;
 
 /** The topic, checked. */
 export function kafkaTopic(options: KafkaConnectionOptions, field = "options"): string {

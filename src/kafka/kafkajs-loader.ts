@@ -1,5 +1,7 @@
+import * as net from "node:net";
+import * as tls from "node:tls";
 import type * as KafkaJs from "kafkajs";
-import type { Kafka, KafkaConfig } from "kafkajs";
+import type { ISocketFactory, Kafka, KafkaConfig } from "kafkajs";
 
 /** The kafkajs module (its value exports). */
 export type KafkaJsModule = typeof KafkaJs;
@@ -32,9 +34,39 @@ export async function loadKafkajs(): Promise<KafkaJsModule> {
 
 /**
  * A kafkajs client for a config from `kafkaConfig()`, with kafkajs's own logging off unless the
- * config asks for it (`logLevel` or `logCreator`).
+ * config asks for it: `logLevel`, or a `logCreator` (which then gets kafkajs's default level,
+ * INFO, unless `logLevel` says otherwise). Bracketed IPv6 brokers (`[::1]:9092`) work too.
  */
 export async function createKafka(config: KafkaConfig): Promise<Kafka> {
   const kafkajs = await loadKafkajs();
-  return new kafkajs.Kafka({ logLevel: kafkajs.logLevel.NOTHING, ...config });
+  const quiet = config.logLevel === undefined && config.logCreator === undefined;
+  return new kafkajs.Kafka({ ...(quiet ? { logLevel: kafkajs.logLevel.NOTHING } : {}), ...withIpv6Brokers(config) });
 }
+
+/**
+ * kafkajs splits a bootstrap broker at its first `:`, so `[::1]:9092` would become host `[`.
+ * Such brokers are given to it under an alias host (`k1s0-ipv6-0:9092`) that the socket factory
+ * (the config's own, or one like kafkajs's) turns back into the address. Brokers the cluster
+ * advertises later come with a separate host and port, which kafkajs handles as they are.
+ */
+function withIpv6Brokers(config: KafkaConfig): KafkaConfig {
+  if (!Array.isArray(config.brokers)) return config;
+  const aliases = new Map<string, string>(); // alias -> IPv6 address
+  const brokers = config.brokers.map((broker) => {
+    const match = /^\[([^\]]+)\]:(\d+)$/.exec(broker);
+    if (match === null) return broker;
+    let alias = [...aliases].find(([, address]) => address === match[1])?.[0];
+    if (alias === undefined) aliases.set((alias = `k1s0-ipv6-${aliases.size}`), match[1]);
+    return `${alias}:${match[2]}`;
+  });
+  if (aliases.size === 0) return config;
+  const factory = config.socketFactory ?? defaultSocketFactory;
+  return { ...config, brokers, socketFactory: (args) => factory({ ...args, host: aliases.get(args.host) ?? args.host }) };
+}
+
+/** kafkajs's own socket factory (not exported by it): TCP, or TLS with SNI for host names. */
+const defaultSocketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+  const socket = ssl ? tls.connect({ host, port, ...(net.isIP(host) === 0 ? { servername: host } : {}), ...ssl }, onConnect) : net.connect({ host, port }, onConnect);
+  socket.setKeepAlive(true, 60_000);
+  return socket;
+};
