@@ -29,7 +29,12 @@ export interface KafkaJobCompletedSubscriberOptions extends KafkaConnectionOptio
   retryBackoffMs?: number;
   /** Topic that receives events the handler could not process and records that do not decode. @default none */
   deadLetterTopic?: string;
-  /** Drop an event whose `executionId` was handled within this many ms (0 = off). @default 0 */
+  /**
+   * Drop an event whose `executionId` this subscription handled within this many ms (0 = off).
+   * Per process: duplicates after a rebalance or a member's crash reach another process, so the
+   * handler must be idempotent (keyed by `executionId`) whatever this is set to.
+   * @default 0
+   */
   dedupeWindowMs?: number;
   /** Further kafkajs consumer settings (session timeout, ...). @default kafkajs defaults */
   consumer?: Omit<ConsumerConfig, "groupId">;
@@ -85,8 +90,9 @@ class DeadLetterError extends SchedulerError {}
  * - a record that does not decode is reported the same way and never crashes the process;
  * - a dead-letter topic that cannot be written (3 attempts) stops the subscriber, reported to
  *   `onError` (`reason: "consumer"`) and in `health()`; kafkajs crashes are reported the same way;
- * - duplicates (after a rebalance or a restart) carry the same `executionId`; turn on
- *   `dedupeWindowMs` or make the handler idempotent.
+ * - duplicates (after a rebalance or a restart) carry the same `executionId`, and may reach
+ *   another process of the group: the handler must be idempotent, keyed by `executionId`
+ *   (`dedupeWindowMs` only drops repeats within one subscription).
  *
  * kafkajs is loaded by the first `subscribe()`, not when the package is imported.
  *
