@@ -58,7 +58,12 @@ export interface SubscriptionHealth {
   /** The last consumer failure (crash, or the dead-letter write that stopped it). */
   lastError?: unknown;
   /** The partitions this member was given at its last group join. */
-  assignment: { topic: string; partition: number }[];
+  assignment: {
+    /** The topic. */
+    topic: string;
+    /** The partition number. */
+    partition: number;
+  }[];
   /** Group joins after the first one (rebalances, restarts). */
   rebalances: number;
 }

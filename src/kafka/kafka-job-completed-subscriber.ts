@@ -52,7 +52,9 @@ export interface KafkaJobCompletedSubscriberOptions extends KafkaConnectionOptio
 
 /** How far a consumer group is behind on one partition. */
 export interface PartitionLag {
+  /** The subscribed topic. */
   topic: string;
+  /** The partition number. */
   partition: number;
   /** The group's committed offset (the next record it will read), or -1 when it committed none. */
   committed: number;
