@@ -72,20 +72,25 @@ describeKafka("KafkaJobCompletedSubscriber failures against a real broker", () =
       },
     );
     open.push(subscription);
-    await waitFor(() => failures.some((f) => f.reason === "consumer"), "the stop report", 20_000);
+    // A fresh broker's group coordinator may still be loading: kafkajs then crashes and restarts
+    // the consumer, reported with restarting: true. Those are not the stop this test is about.
+    const stops = (): DeliveryFailure[] => failures.filter((f) => f.reason === "consumer" && f.restarting !== true);
+    await waitFor(() => stops().length > 0, "the stop report", 20_000);
     const stoppedAfterMs = Date.now() - started;
     // Would a loop show up? Give kafkajs time to restart (it would, within ~1 s, if the consumer had crashed).
     await new Promise((resolve) => setTimeout(resolve, 2_000));
 
-    expect(failures).toHaveLength(1);
-    const [failure] = failures;
+    const restarts = failures.filter((f) => f.restarting === true);
+    expect(stops()).toHaveLength(1);
+    expect(failures).toHaveLength(1 + restarts.length);
+    const [failure] = stops();
     expect(failure).toMatchObject({ reason: "consumer", restarting: false });
     expect(failure.error).toBeInstanceOf(SchedulerError);
     expect(failure.error).toMatchObject({ code: "SERVER_ERROR", message: expect.stringContaining("dead-letter topic __consumer_offsets") });
     expect((failure.error as Error).message).toContain(`${topic}/0/0`);
     expect(calls).toBe(1); // the poison event was handled once, never again
     const health = subscription.health();
-    expect(health).toMatchObject({ state: "stopped", crashes: 0, lastError: failure.error });
+    expect(health).toMatchObject({ state: "stopped", crashes: restarts.length, lastError: failure.error });
     expect(await committedOffset(groupId, topic)).toBe(-1); // the failed event stays unacknowledged
     expect(lines.filter((l) => l.message === "writing to the dead-letter topic failed")).toHaveLength(3);
     expect(lines.some((l) => l.message === "onError of a job-completed subscription threw")).toBe(true);
