@@ -24,8 +24,8 @@ export interface Clock {
 /** Which clock a client or test server runs on: `"system"`, `"manual"`, or your own {@link Clock}. */
 export type ClockOption = "system" | "manual" | Clock;
 
-// setTimeout fires at once for delays above 2^31-1 ms; longer waits are re-armed in steps.
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** The longest delay a Node.js timer takes (2^31-1 ms, about 24.8 days): a longer one fires at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Real time: `Date.now()` and one `setTimeout` per alarm. Timers are `unref`'d, so a scheduled
@@ -45,7 +45,7 @@ export class SystemClock implements Clock {
           if (Date.now() < atMs) arm();
           else void callback();
         },
-        Math.min(Math.max(delay, 0), MAX_TIMEOUT_MS),
+        Math.min(Math.max(delay, 0), MAX_TIMER_MS),
       );
       timer.unref();
     };

@@ -184,21 +184,16 @@ export class SchedulerEngine {
     const scope = `jobs:${filter.status ?? ""}:${filter.namePrefix ?? ""}`;
     const items: StoredJob[] = [];
     let seq = decodePageToken(pageToken, scope) + 1;
-    const room = roomFor(budget, scope);
-    let used = 0;
+    const room = new PageRoom(budget, scope);
     let full = false;
     for (; seq < this.bySeq.length && items.length < size; seq++) {
       const r = this.bySeq[seq];
       if (filter.status !== undefined && r.status !== filter.status) continue;
       if (filter.namePrefix !== undefined && !r.spec.name.startsWith(filter.namePrefix)) continue;
       const job = toStoredJob(r);
-      if (budget !== undefined) {
-        const bytes = budget.itemBytes(job);
-        if (items.length > 0 && used + bytes > room) {
-          full = true;
-          break;
-        }
-        used += bytes;
+      if (!room.admits(job, items.length)) {
+        full = true;
+        break;
       }
       items.push(job);
     }
@@ -218,17 +213,13 @@ export class SchedulerEngine {
     const page = record.history.page(decodePageToken(pageToken, scope), size);
     const items = page.items.map(toJobExecution);
     let { lastSeq, more } = page;
-    if (budget !== undefined) {
-      const room = roomFor(budget, scope);
-      let used = 0;
-      for (let i = 0; i < items.length; i++) {
-        used += budget.itemBytes(items[i]);
-        if (i > 0 && used > room) {
-          lastSeq -= items.length - i;
-          items.length = i;
-          more = true;
-          break;
-        }
+    const room = new PageRoom(budget, scope);
+    for (let i = 0; i < items.length; i++) {
+      if (!room.admits(items[i], i)) {
+        lastSeq -= items.length - i;
+        items.length = i;
+        more = true;
+        break;
       }
     }
     return { items, nextPageToken: more ? encodePageToken(scope, lastSeq) : "" };
@@ -486,9 +477,27 @@ function errorText(err: unknown): string {
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
 }
 
-/** Bytes left for items once the longest next-page token this listing could issue is set aside. */
-function roomFor<T>(budget: PageBudget<T> | undefined, scope: string): number {
-  return budget === undefined ? Infinity : budget.maxBytes - budget.tokenBytes(encodePageToken(scope, Number.MAX_SAFE_INTEGER));
+/** The byte budget of one page being filled, shared by both listings. */
+class PageRoom<T> {
+  /** Bytes left for items once the longest next-page token this listing could issue is set aside. */
+  private readonly room: number;
+  private used = 0;
+
+  constructor(
+    private readonly budget: PageBudget<T> | undefined,
+    scope: string,
+  ) {
+    this.room = budget === undefined ? Infinity : budget.maxBytes - budget.tokenBytes(encodePageToken(scope, Number.MAX_SAFE_INTEGER));
+  }
+
+  /** Whether `item` still fits after `itemsSoFar` items (the first always does), counting it if so. */
+  admits(item: T, itemsSoFar: number): boolean {
+    if (this.budget === undefined) return true;
+    const bytes = this.budget.itemBytes(item);
+    if (itemsSoFar > 0 && this.used + bytes > this.room) return false;
+    this.used += bytes;
+    return true;
+  }
 }
 
 /** A limit option: a positive whole number, or `Infinity` (the default) for none. */

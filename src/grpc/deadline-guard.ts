@@ -1,5 +1,5 @@
 import { Code, ConnectError, type Transport } from "@connectrpc/connect";
-import type { AbortableTransport } from "./http2-grpc-transport.js";
+import { type AbortableTransport, deadlineExceeded } from "./http2-grpc-transport.js";
 
 /**
  * Wraps Connect's own transport (the client's `transport: "connect"` option) so that its unary
@@ -26,7 +26,7 @@ export function withDeadlineGuard(transport: Transport): AbortableTransport {
           reject(reason);
         };
         const onCallerAbort = (): void => abort(ConnectError.from(signal?.reason, Code.Canceled));
-        const timer = timeoutMs === undefined ? undefined : setTimeout(() => abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs);
+        const timer = timeoutMs === undefined ? undefined : setTimeout(() => abort(deadlineExceeded()), timeoutMs);
         const end = (): void => {
           clearTimeout(timer);
           signal?.removeEventListener("abort", onCallerAbort);

@@ -1,5 +1,5 @@
 import type { Interceptor } from "@connectrpc/connect";
-import { type Clock, SystemClock } from "../engine/clock.js";
+import { type Clock, MAX_TIMER_MS, SystemClock } from "../engine/clock.js";
 import { SchedulerError } from "../errors/scheduler-error.js";
 import { type Logger, silentLogger } from "../logging/logger.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "./retry-interceptor.js";
@@ -255,9 +255,6 @@ function resolveRetry(retry: Partial<RetryPolicy>): RetryPolicy {
 }
 
 const constant = (value: string) => (): string => value;
-
-/** The largest delay a Node.js timer takes; a larger one fires at once. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** A duration that drives a timer: more than 0 and at most 2^31-1 ms (about 24.8 days). */
 function timer(field: string, value: number | undefined, fallback: number): number {

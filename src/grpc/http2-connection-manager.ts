@@ -3,6 +3,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import { Code, ConnectError } from "@connectrpc/connect";
 import type { GrpcSessionManager } from "./http2-grpc-transport.js";
+import { MAX_TIMER_MS } from "../engine/clock.js";
 import { fromNodeError } from "./node-errors.js";
 
 /** Options of {@link Http2ConnectionManager}; every field is resolved by the client's options. */
@@ -18,9 +19,6 @@ export interface Http2ConnectionOptions {
   /** TLS options for `https://` URLs. */
   tls?: http2.SecureClientSessionOptions | undefined;
 }
-
-/** The PING interval never grows past this (a Node.js timer's limit is 2^31-1 ms). */
-const MAX_PING_INTERVAL_MS = 2 ** 31 - 1;
 
 /** Requests on a connection that closes under them are re-issued on a new one at most this often. */
 const MAX_REQUEST_ATTEMPTS = 3;
@@ -99,7 +97,7 @@ export class Http2ConnectionManager implements GrpcSessionManager {
 
   /** A response byte arrived on `stream`: its connection is alive, no PING is needed. */
   notifyResponseByteRead(stream: http2.ClientHttp2Stream): void {
-    streamOwner.get(stream)?.alive();
+    streamOwner.get(stream)?.connection.alive();
   }
 
   /**
@@ -110,7 +108,7 @@ export class Http2ConnectionManager implements GrpcSessionManager {
   unprocessed(stream: http2.ClientHttp2Stream): boolean {
     if (stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) return true;
     if (stream.id === undefined) return true;
-    const last = streamOwner.get(stream)?.goawayLastStreamId;
+    const last = streamOwner.get(stream)?.connection.goawayLastStreamId;
     return last !== undefined && stream.id > last;
   }
 
@@ -121,7 +119,8 @@ export class Http2ConnectionManager implements GrpcSessionManager {
    * protocol error it answers with GOAWAY, the session looks open and stays silent).
    */
   suspect(stream: http2.ClientHttp2Stream): void {
-    streamOwner.get(stream)?.suspect(stream);
+    const owner = streamOwner.get(stream);
+    owner?.connection.suspect(owner.openedAt);
   }
 
   /**
@@ -164,10 +163,11 @@ export class Http2ConnectionManager implements GrpcSessionManager {
   }
 }
 
-/** Which connection a stream belongs to (for keepalive notifications and GOAWAY bookkeeping). */
-const streamOwner = new WeakMap<http2.ClientHttp2Stream, Connection>();
-/** When each stream was opened. */
-const openedAt = new WeakMap<http2.ClientHttp2Stream, number>();
+/**
+ * Which connection a stream belongs to (for keepalive notifications and GOAWAY bookkeeping) and
+ * when it was opened (to tell whether the connection showed life since).
+ */
+const streamOwner = new WeakMap<http2.ClientHttp2Stream, { connection: Connection; openedAt: number }>();
 
 const ignore = (): void => undefined;
 
@@ -234,7 +234,7 @@ class Connection {
       this.goawayLastStreamId = Math.min(this.goawayLastStreamId ?? lastStreamID, lastStreamID);
       // gRFC A8: a server that finds the PINGs too frequent says so; ping half as often from now on.
       if (errorCode === http2.constants.NGHTTP2_ENHANCE_YOUR_CALM && opaqueData?.toString() === "too_many_pings") {
-        options.pingIntervalMs = Math.min(options.pingIntervalMs * 2, MAX_PING_INTERVAL_MS);
+        options.pingIntervalMs = Math.min(options.pingIntervalMs * 2, MAX_TIMER_MS);
       }
     });
     session.once("close", () => {
@@ -259,8 +259,7 @@ class Connection {
     // listeners; this one only guarantees that a stream error is never an unhandled 'error' event,
     // even before the caller's listeners are attached.
     stream.on("error", ignore);
-    streamOwner.set(stream, this);
-    openedAt.set(stream, Date.now());
+    streamOwner.set(stream, { connection: this, openedAt: Date.now() });
     if (++this.streams === 1) this.becameBusy();
     stream.once("close", () => {
       if (--this.streams === 0 && !this.isClosed) this.becameIdle();
@@ -272,8 +271,9 @@ class Connection {
     this.lastAliveAt = Date.now();
   }
 
-  suspect(stream: http2.ClientHttp2Stream): void {
-    if (this.lastAliveAt > (openedAt.get(stream) ?? 0)) return;
+  /** A stream opened at `openedAt` got no answer by its deadline: retire this connection unless it showed life since. */
+  suspect(openedAt: number): void {
+    if (this.lastAliveAt > openedAt) return;
     this.draining = true;
     if (this.streams === 0) this.session.close();
   }

@@ -144,6 +144,11 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ab
   };
 }
 
+/** The error of a call whose deadline passed, wherever that is noticed. */
+export function deadlineExceeded(): ConnectError {
+  return new ConnectError("the operation timed out", Code.DeadlineExceeded);
+}
+
 /**
  * The signal of one call: aborted by the caller's signal (`CANCELED`) or the deadline
  * (`DEADLINE_EXCEEDED`). Finishing the call clears the timer and the listener and does not abort,
@@ -168,7 +173,7 @@ class CallSignal {
     }
     if (timeoutMs !== undefined) {
       this.deadlineAt = Date.now() + timeoutMs;
-      this.timer = setTimeout(() => this.abort(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeoutMs);
+      this.timer = setTimeout(() => this.abort(deadlineExceeded()), timeoutMs);
     }
   }
 
@@ -277,7 +282,7 @@ function exchange<I extends DescMessage, O extends DescMessage>(
       if (deadlineAt !== undefined) {
         const left = deadlineAt - Date.now();
         if (left <= 0) {
-          settle(new ConnectError("the operation timed out", Code.DeadlineExceeded));
+          settle(deadlineExceeded());
           return;
         }
         nodeHeaders["grpc-timeout"] = encodeTimeout(left);
@@ -333,7 +338,7 @@ function exchange<I extends DescMessage, O extends DescMessage>(
           // A stream cut once the deadline has passed failed because of it (grpc-go resets streams
           // at the deadline it was sent, sometimes before this client's own timer fires).
           const late = deadlineAt !== undefined && Date.now() >= deadlineAt;
-          settle(late ? new ConnectError("the operation timed out", Code.DeadlineExceeded) : streamFailure(s.rstCode, failure, headers !== undefined));
+          settle(late ? deadlineExceeded() : streamFailure(s.rstCode, failure, headers !== undefined));
         });
         s.end(body);
       }, (e: unknown) => settle(fromNodeError(e)));

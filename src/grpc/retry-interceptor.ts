@@ -27,7 +27,7 @@ const TRANSIENT_NODE_ERRORS = new Set([...UNAVAILABLE_NODE_ERRORS, "ERR_HTTP2_ST
  * Whether a failed call may be retried: `UNAVAILABLE`, and connection-level failures (resets,
  * refused or cancelled streams: a Node.js error on the cause chain) whatever status the
  * transport gave them - the retry interceptor checks the call's own signal first, so a call the
- * caller cancelled is never retried. A `CANCELLED` status the server sent is not retried. Errors a server sent on purpose (`INTERNAL`,
+ * caller cancelled is never retried. Statuses a server sent on purpose (`CANCELLED`, `INTERNAL`,
  * `INVALID_ARGUMENT`, ...) are not retried, nor is `RESOURCE_EXHAUSTED`: a limit reached (the
  * server's job cap, the client's response size cap) is reached again by the same request.
  */

@@ -1,10 +1,10 @@
+import { SchedulerError } from "../errors/scheduler-error.js";
+
 /** One page, as both clients fetch them. */
 export interface PageResult<T> {
   items: T[];
   nextPageToken: string;
 }
-
-import { SchedulerError } from "../errors/scheduler-error.js";
 
 /** Yields every item of every page, fetching a page only when the previous one is consumed. */
 export async function* paginate<T>(fetchPage: (pageToken: string) => Promise<PageResult<T>>): AsyncGenerator<T, void> {

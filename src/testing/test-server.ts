@@ -3,7 +3,7 @@ import * as http2 from "node:http2";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { AddressInfo } from "node:net";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
-import { type Clock, ManualClock, resolveClock } from "../engine/clock.js";
+import { type Clock, MAX_TIMER_MS, ManualClock, resolveClock } from "../engine/clock.js";
 import { type JobCompletedListener, SchedulerEngine } from "../engine/scheduler-engine.js";
 import { SchedulerError } from "../errors/scheduler-error.js";
 import type { InMemorySchedulerClientOptions } from "../in-memory/in-memory-scheduler-client.js";
@@ -144,7 +144,6 @@ export type TestServerLimits = { -readonly [K in keyof typeof TEST_SERVER_LIMIT_
  */
 export const MAX_REQUEST_BYTES = 2 * LIMITS.payloadMaxBytes + 8 * 1024;
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_HTTP2_SETTING = 2 ** 32 - 1;
 
 /**
