@@ -16,7 +16,8 @@
 # default <repo>/.kafka), KAFKA_STATE_DIR (where this broker's pid and data live, default
 # KAFKA_HOME_DIR; give each concurrent user its own), KAFKA_OWNER_PID (stop the broker when this
 # process dies, so an interrupted test run never leaves one behind), KAFKA_START_TIMEOUT
-# (seconds, default 120).
+# (seconds, default 120), KAFKA_AUTO_CREATE_TOPICS (true, the default, or false: the broker's
+# auto.create.topics.enable, as production clusters often set it).
 # Exit codes: 0 ok, 1 failure, 2 bad usage or unsupported KAFKA_VERSION, 3 no Java on this
 # machine (the broker cannot run here).
 set -euo pipefail
@@ -29,6 +30,11 @@ case "$kafka_version" in
   *) printf 'kafka.sh: KAFKA_VERSION=%s is not supported (use 3.9.1 or 4.4.0)\n' "$kafka_version" >&2; exit 2 ;;
 esac
 major="${kafka_version%%.*}"
+auto_create="${KAFKA_AUTO_CREATE_TOPICS:-true}"
+case "$auto_create" in
+  true | false) ;;
+  *) printf 'kafka.sh: KAFKA_AUTO_CREATE_TOPICS=%s must be true or false\n' "$auto_create" >&2; exit 2 ;;
+esac
 lib="$home/lib-$kafka_version"
 state_dir="${KAFKA_STATE_DIR:-$home}"
 state="$state_dir/broker.env"
@@ -110,7 +116,7 @@ controller.listener.names=CONTROLLER
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 log.dirs=$data/logs
 num.partitions=1
-auto.create.topics.enable=true
+auto.create.topics.enable=$auto_create
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=1
 transaction.state.log.replication.factor=1

@@ -26,7 +26,8 @@ export { TRANSITION_RULES } from "./engine/job-lifecycle.js";
 export type { JobOperation, TransitionRule } from "./engine/job-lifecycle.js";
 export { LIMITS, DEFAULTS } from "./validation/limits.js";
 export { KafkaJobCompletedSubscriber } from "./kafka/kafka-job-completed-subscriber.js";
-export type { KafkaJobCompletedSubscriberOptions, KafkaSubscription, PartitionLag } from "./kafka/kafka-job-completed-subscriber.js";
+export type { KafkaJobCompletedSubscriberOptions, KafkaSubscription } from "./kafka/kafka-job-completed-subscriber.js";
+export type { PartitionLag } from "./kafka/group-lag.js";
 export { JOB_COMPLETED_TOPIC } from "./kafka/kafka-options.js";
 export type { KafkaConnectionOptions } from "./kafka/kafka-options.js";
 export type {

@@ -9,7 +9,7 @@ import { validateSchedule } from "../validation/schedule-rules.js";
 import { nextCronFire, DEFAULT_TIME_ZONE } from "../schedule/cron-expression.js";
 import { UsageError } from "./cli-error.js";
 import { durationOption, intOption, noPositionals, onePositional } from "./options.js";
-import { eventLine, executionsTable, jobDetails, jobsTable, toJson } from "./render.js";
+import { eventLine, executionsTable, jobDetails, jobsTable, lagLine, lagTable, toJson } from "./render.js";
 
 /** Options every command accepts. */
 const GLOBAL_OPTIONS = {
@@ -198,26 +198,35 @@ export async function devServerCommand(args: string[], io: CliIo): Promise<void>
   if (!values.json) io.out("scheduler dev server stopped");
 }
 
-/** `events tail --brokers host:port[,...] [--topic T] [--group G] [--from-beginning] [--max-events N]` */
+/**
+ * `events tail --brokers host:port[,...] [--topic T] [--group G] [--from-beginning] [--max-events N] [--lag]`
+ * `events lag --group G --brokers host:port[,...] [--topic T]`
+ */
 export async function eventsCommand(args: string[], io: CliIo): Promise<void> {
   const [action, ...rest] = args;
-  if (action !== "tail") throw new UsageError(action === undefined ? "events needs an action: tail" : `unknown events action "${action}"`);
-  const { values, positionals } = parse(rest, {
+  if (action === "tail") return eventsTail(rest, io);
+  if (action === "lag") return eventsLag(rest, io);
+  throw new UsageError(action === undefined ? "events needs an action: tail or lag" : `unknown events action "${action}"`);
+}
+
+/** How often `events tail --lag` prints the group's lag. */
+const LAG_EVERY_MS = 5_000;
+
+async function eventsTail(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parse(args, {
     brokers: { type: "string" },
     topic: { type: "string" },
     group: { type: "string" },
     "from-beginning": { type: "boolean" },
     "max-events": { type: "string" },
+    lag: { type: "boolean" },
   });
   noPositionals(positionals);
-  const brokers = values.brokers ?? io.env.KAFKA_BROKERS;
-  if (brokers === undefined) throw new UsageError("events tail needs --brokers (or KAFKA_BROKERS)");
   const maxEvents = intOption("max-events", values["max-events"], Number.MAX_SAFE_INTEGER, 1, Number.MAX_SAFE_INTEGER);
   const subscriber = new KafkaJobCompletedSubscriber({
-    brokers: brokers.split(","),
+    ...kafkaTarget("events tail", values, io),
     groupId: values.group ?? `k1s0-scheduler-cli-${randomUUID()}`,
     fromBeginning: values["from-beginning"] ?? false,
-    ...(values.topic === undefined ? {} : { topic: values.topic }),
   });
   let seen = 0;
   let enough: () => void = () => undefined;
@@ -231,6 +240,31 @@ export async function eventsCommand(args: string[], io: CliIo): Promise<void> {
     },
     { onError: (f) => io.err(`undeliverable event (${f.reason}): ${f.error instanceof Error ? f.error.message : String(f.error)}`) },
   );
+  // On stderr, so stdout stays one event per line.
+  const printLag = () =>
+    subscription.lag().then(
+      (lag) => io.err(lagLine(lag)),
+      (err: unknown) => io.err(`lag unknown: ${err instanceof Error ? err.message : String(err)}`),
+    );
+  const lagTimer = values.lag ? setInterval(() => void printLag(), LAG_EVERY_MS) : undefined;
+  if (values.lag) await printLag();
   await Promise.race([done, io.stopped]);
+  clearInterval(lagTimer);
   await subscription.close();
+}
+
+async function eventsLag(args: string[], io: CliIo): Promise<void> {
+  const { values, positionals } = parse(args, { brokers: { type: "string" }, topic: { type: "string" }, group: { type: "string" } });
+  noPositionals(positionals);
+  if (values.group === undefined) throw new UsageError("events lag needs --group (the consumer group of the service to look at)");
+  const lag = await new KafkaJobCompletedSubscriber({ ...kafkaTarget("events lag", values, io), groupId: values.group }).lag();
+  io.out(values.json ? toJson(lag) : lagTable(lag));
+}
+
+/** Brokers (`--brokers`, else `$KAFKA_BROKERS`) and topic of an `events` action. */
+function kafkaTarget(action: string, values: { brokers?: string; topic?: string }, io: CliIo): { brokers: string[]; topic?: string } {
+  // An empty $KAFKA_BROKERS counts as unset.
+  const brokers = values.brokers ?? (io.env.KAFKA_BROKERS || undefined);
+  if (brokers === undefined) throw new UsageError(`${action} needs --brokers (or KAFKA_BROKERS)`);
+  return { brokers: brokers.split(","), ...(values.topic === undefined ? {} : { topic: values.topic }) };
 }

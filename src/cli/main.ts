@@ -23,7 +23,11 @@ Commands:
   cron next "<expr>" [--tz ZONE] [-n 5] [--from ISO-8601]
                          preview fire times, offline
   events tail --brokers host:port[,...] [--topic T] [--group G] [--from-beginning] [--max-events N]
-                         print job-completed events as they arrive
+              [--lag]    print job-completed events as they arrive (--lag: the group's lag on
+                         stderr, at start and every 5 s)
+  events lag --group G --brokers host:port[,...] [--topic T]
+                         how far a consumer group is behind, per partition
+                         (--brokers defaults to $KAFKA_BROKERS)
 
 Options for every command:
   --server URL      scheduler to talk to (default: $SCHEDULER_URL, else http://localhost:8093)

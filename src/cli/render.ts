@@ -1,3 +1,4 @@
+import type { PartitionLag } from "../kafka/group-lag.js";
 import type { JobCompletedEvent, JobExecution } from "../types/execution.js";
 import type { Job } from "../types/job.js";
 import type { Schedule } from "../types/schedule.js";
@@ -50,6 +51,17 @@ export function executionsTable(executions: JobExecution[]): string {
 
 export function eventLine(e: JobCompletedEvent): string {
   return [iso(e.completedAt), e.jobName, e.result, `attempt ${e.attempt}`, e.jobId, e.executionId, e.error ?? ""].join("  ").trimEnd();
+}
+
+/** One line: the group's total lag, then per partition. */
+export function lagLine(lag: PartitionLag[]): string {
+  return `lag ${lag.reduce((sum, p) => sum + p.lag, 0)} (${lag.map((p) => `partition ${p.partition}: ${p.lag}`).join(", ")})`;
+}
+
+/** A group's lag per partition, and the total. */
+export function lagTable(lag: PartitionLag[]): string {
+  const rows = lag.map((p) => ({ partition: String(p.partition), committed: p.committed < 0 ? "none" : String(p.committed), end: String(p.end), lag: String(p.lag) }));
+  return `${formatTable(rows, ["partition", "committed", "end", "lag"])}\ntotal lag: ${lag.reduce((sum, p) => sum + p.lag, 0)} events`;
 }
 
 /** JSON for scripts: dates as ISO strings, two-space indent. */

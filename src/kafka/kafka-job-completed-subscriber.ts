@@ -15,6 +15,8 @@ import { decodeJobCompletedEvent } from "../mapping/event-codec.js";
 import type { JobCompletedEvent } from "../types/execution.js";
 import { invalid } from "../validation/invalid.js";
 import { type KafkaConnectionOptions, kafkaConfig, kafkaTopic } from "./kafka-options.js";
+import { BatchProgress } from "./batch-progress.js";
+import { type PartitionLag, readGroupLag } from "./group-lag.js";
 import { createKafka, loadKafkajs } from "./kafkajs-loader.js";
 
 /** Options of {@link KafkaJobCompletedSubscriber}. */
@@ -36,7 +38,27 @@ export interface KafkaJobCompletedSubscriberOptions extends KafkaConnectionOptio
    * @default 0
    */
   dedupeWindowMs?: number;
-  /** Further kafkajs consumer settings (session timeout, ...). @default kafkajs defaults */
+  /**
+   * Commit handled offsets at least this often while a batch is being handled (they are also
+   * committed when a batch ends, on a rebalance and on `close()`). A member that dies redelivers
+   * about this long's worth of events to the others. @default 1000
+   */
+  commitIntervalMs?: number;
+  /** Commit as soon as this many handled events are uncommitted, before the interval is up. @default 500 */
+  commitThreshold?: number;
+  /**
+   * Partitions handled at the same time by this member. Events of one job (the record key) stay in
+   * order whatever this is: a key always maps to one partition, and a partition's events are
+   * handled one after the other. @default 1
+   */
+  partitionsConsumedConcurrently?: number;
+  /**
+   * Further kafkajs consumer settings. The defaults differ from kafkajs's where they bound how
+   * long a group stalls when a member dies (the dead member's session must expire before its
+   * partitions move, and survivors notice at their next heartbeat or empty fetch): about 10 s
+   * instead of about 35 s. Raise `sessionTimeout` if the process can block its event loop that long.
+   * @default `{ sessionTimeout: 10000, heartbeatInterval: 1000, maxWaitTimeInMs: 1000 }`, the rest kafkajs's
+   */
   consumer?: Omit<ConsumerConfig, "groupId">;
   /**
    * Longest wait of `close()` for the handler in progress; then it rejects with `TIMEOUT` (the
@@ -48,20 +70,6 @@ export interface KafkaJobCompletedSubscriberOptions extends KafkaConnectionOptio
    * auto-creation off) before it rejects with `SERVER_ERROR` naming the topic. @default 0
    */
   topicWaitMs?: number;
-}
-
-/** How far a consumer group is behind on one partition. */
-export interface PartitionLag {
-  /** The subscribed topic. */
-  topic: string;
-  /** The partition number. */
-  partition: number;
-  /** The group's committed offset (the next record it will read), or -1 when it committed none. */
-  committed: number;
-  /** The partition's end offset (high watermark). */
-  end: number;
-  /** Records not yet acknowledged: `end - committed` (`end - start of the partition` when nothing is committed). */
-  lag: number;
 }
 
 /** A subscription of the {@link KafkaJobCompletedSubscriber}: a {@link Subscription} that can also tell its lag. */
@@ -94,7 +102,10 @@ class DeadLetterError extends SchedulerError {}
  *   `onError` (`reason: "consumer"`) and in `health()`; kafkajs crashes are reported the same way;
  * - duplicates (after a rebalance or a restart) carry the same `executionId`, and may reach
  *   another process of the group: the handler must be idempotent, keyed by `executionId`
- *   (`dedupeWindowMs` only drops repeats within one subscription).
+ *   (`dedupeWindowMs` only drops repeats within one subscription);
+ * - handled offsets are committed as handling goes (`commitIntervalMs`, `commitThreshold`), so a
+ *   member that dies redelivers about one commit interval of events; the group resumes within
+ *   about the session timeout (10 s by default) of a member's death.
  *
  * kafkajs is loaded by the first `subscribe()`, not when the package is imported.
  *
@@ -112,6 +123,7 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
   private readonly topic: string;
   private readonly groupId: string;
   private readonly options: KafkaJobCompletedSubscriberOptions;
+  private readonly consumerConfig: ConsumerConfig;
 
   /** @throws `INVALID_ARGUMENT` for bad brokers, topic, group or retry settings. */
   constructor(options: KafkaJobCompletedSubscriberOptions) {
@@ -127,10 +139,24 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
       ["dedupeWindowMs", options.dedupeWindowMs],
       ["closeTimeoutMs", options.closeTimeoutMs],
       ["topicWaitMs", options.topicWaitMs],
+      ["commitIntervalMs", options.commitIntervalMs],
     ] as const) {
       if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) {
         throw invalid("INVALID_ARGUMENT", `options.${name}`, value, "must be a whole number >= 0");
       }
+    }
+    for (const [name, value] of [
+      ["commitThreshold", options.commitThreshold],
+      ["partitionsConsumedConcurrently", options.partitionsConsumedConcurrently],
+    ] as const) {
+      if (value !== undefined && !(Number.isSafeInteger(value) && value >= 1)) {
+        throw invalid("INVALID_ARGUMENT", `options.${name}`, value, "must be a whole number >= 1");
+      }
+    }
+    this.consumerConfig = { ...CONSUMER_DEFAULTS, ...options.consumer, groupId: options.groupId };
+    const { sessionTimeout, heartbeatInterval } = this.consumerConfig;
+    if (sessionTimeout !== undefined && heartbeatInterval !== undefined && heartbeatInterval >= sessionTimeout) {
+      throw invalid("INVALID_ARGUMENT", "options.consumer.heartbeatInterval", heartbeatInterval, `must be below the session timeout (${sessionTimeout} ms); about a third of it is usual`);
     }
     this.groupId = options.groupId;
     this.options = options;
@@ -170,7 +196,7 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
     });
     const { Partitioners } = await loadKafkajs();
     const kafka = await (this.kafka ??= createKafka(this.config));
-    const consumer = kafka.consumer({ ...this.options.consumer, groupId: this.groupId });
+    const consumer = kafka.consumer(this.consumerConfig);
     const deadLetters = this.options.deadLetterTopic === undefined ? undefined : kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     const health: SubscriptionHealth = { state: "running", crashes: 0, assignment: [], rebalances: 0 };
     let joins = 0;
@@ -214,6 +240,9 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
       await this.subscribeWhenTopicExists(consumer, logger);
       await consumer.run({
         eachBatchAutoResolve: false,
+        autoCommitInterval: this.options.commitIntervalMs ?? 1_000,
+        autoCommitThreshold: this.options.commitThreshold ?? 500,
+        partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 1,
         eachBatch: (payload) => this.consumeBatch(payload, context),
       });
     } catch (err) {
@@ -226,22 +255,7 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
     let closing: Promise<void> | undefined;
     return {
       health: () => ({ ...health, assignment: health.assignment.map((a) => ({ ...a })) }),
-      lag: async () => {
-        const admin = kafka.admin();
-        await admin.connect();
-        try {
-          const [[committed], ends] = await Promise.all([admin.fetchOffsets({ groupId: this.groupId, topics: [this.topic] }), admin.fetchTopicOffsets(this.topic)]);
-          return ends
-            .map(({ partition, high, low }) => {
-              const offset = Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
-              const end = Number(high);
-              return { topic: this.topic, partition, committed: offset, end, lag: Math.max(0, end - (offset >= 0 ? offset : Number(low))) };
-            })
-            .sort((a, b) => a.partition - b.partition);
-        } finally {
-          await admin.disconnect();
-        }
-      },
+      lag: () => this.lag(),
       close: () =>
         (closing ??= (async () => {
           health.state = "closed";
@@ -277,6 +291,17 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
           logger.info("job-completed subscription closed", where);
         })()),
     };
+  }
+
+  /**
+   * The group's lag per partition of the topic, read from the brokers (committed offsets and end
+   * offsets): for a subscription of this process, or for another process of the same group
+   * (a readiness probe, the CLI's `events lag`). Needs no subscription.
+   * @throws `SERVER_ERROR` when the brokers cannot be reached or the topic does not exist.
+   */
+  async lag(): Promise<PartitionLag[]> {
+    const kafka = await (this.kafka ??= createKafka(this.config));
+    return readGroupLag(kafka, this.groupId, this.topic);
   }
 
   /** `consumer.subscribe()`, retried for `topicWaitMs` while the topic does not exist. */
@@ -318,39 +343,25 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
   }
 
   /**
-   * Delivers one fetched batch (one partition's records, in order). An offset is resolved (marked
-   * for the next commit) only once its event was handled or reported; unacknowledged, the loop
-   * stops and the rest of the batch is redelivered later.
-   *
-   * kafkajs commits resolved offsets after the batch, or when a heartbeat finds the group
-   * rebalancing; so handled offsets are resolved in one go before each heartbeat and when the batch
-   * ends, however it ends. Heartbeats (which send a request only every `heartbeatInterval`) are
-   * offered at most every {@link HEARTBEAT_CHECK_MS} while events are handled quickly, and after
-   * every event of a slow handler.
+   * Delivers one fetched batch (one partition's records, in order). An offset is acknowledged
+   * (resolved, then committed at the next due checkpoint, see {@link BatchProgress}) only once its
+   * event was handled or reported; unacknowledged, the loop stops and the rest of the batch is
+   * redelivered later.
    */
   private async consumeBatch(payload: EachBatchPayload, context: SubscriptionContext): Promise<void> {
     const { delivery, deadLetters } = context;
     const { batch } = payload;
-    let handled: string | undefined;
-    const resolveHandled = () => {
-      if (handled === undefined) return;
-      payload.resolveOffset(handled);
-      handled = undefined;
-    };
-    const heartbeat = () => {
-      resolveHandled();
-      return payload.heartbeat();
-    };
-    let nextHeartbeat = Date.now() + HEARTBEAT_CHECK_MS;
+    const progress = new BatchProgress(payload);
+    const checkpoint = () => progress.checkpoint();
     try {
       for (const message of batch.messages) {
         if (!payload.isRunning() || payload.isStale() || context.health.state === "stopped") return;
         const record = { topic: batch.topic, partition: batch.partition, offset: message.offset, key: message.key?.toString("utf8") ?? null };
         // Synchronous when the handler is: no promise to wait for then.
-        let outcome = this.process(message, record, delivery, deadLetters, heartbeat);
+        let outcome = this.process(message, record, delivery, deadLetters, checkpoint);
         if (typeof outcome !== "string") {
           try {
-            outcome = await outcome;
+            outcome = await progress.during(outcome);
           } catch (error) {
             // The dead-letter topic cannot be written: not acknowledged, and no loop on it.
             if (!(error instanceof DeadLetterError)) throw error;
@@ -360,14 +371,11 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
         }
         // Unacknowledged: stop here; the event is redelivered to this group later.
         if (outcome === "abandoned") return;
-        handled = message.offset;
-        if (Date.now() >= nextHeartbeat) {
-          await heartbeat();
-          nextHeartbeat = Date.now() + HEARTBEAT_CHECK_MS;
-        }
+        progress.handledUpTo(message.offset);
+        await progress.maybeCheckpoint();
       }
     } finally {
-      resolveHandled();
+      progress.finish();
     }
   }
 
@@ -377,17 +385,17 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
     record: NonNullable<DeliveryFailure["record"]>,
     delivery: EventDelivery,
     deadLetters: Producer | undefined,
-    heartbeat: () => Promise<void>,
+    checkpoint: () => Promise<void>,
   ): DeliveryOutcome | Promise<DeliveryOutcome> {
     let event: JobCompletedEvent;
     try {
       event = decodeJobCompletedEvent(message.value, headerText(message.headers, "content-type"));
     } catch (error) {
-      return this.undecodable(message, record, delivery, deadLetters, error, heartbeat);
+      return this.undecodable(message, record, delivery, deadLetters, error, checkpoint);
     }
     return delivery.deliver(event, record, {
-      beforeRetry: heartbeat,
-      beforeReport: (error) => this.deadLetter(deadLetters, message, record, "handler", error, heartbeat),
+      beforeRetry: checkpoint,
+      beforeReport: (error) => this.deadLetter(deadLetters, message, record, "handler", error, checkpoint),
     });
   }
 
@@ -398,9 +406,9 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
     delivery: EventDelivery,
     deadLetters: Producer | undefined,
     error: unknown,
-    heartbeat: () => Promise<void>,
+    checkpoint: () => Promise<void>,
   ): Promise<DeliveryOutcome> {
-    await this.deadLetter(deadLetters, message, record, "decode", error, heartbeat);
+    await this.deadLetter(deadLetters, message, record, "decode", error, checkpoint);
     await delivery.undecodable(error, record);
     return "failed";
   }
@@ -412,7 +420,7 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
     record: NonNullable<DeliveryFailure["record"]>,
     reason: string,
     error: unknown,
-    heartbeat: () => Promise<void>,
+    checkpoint: () => Promise<void>,
   ): Promise<void> {
     const topic = this.options.deadLetterTopic;
     if (producer === undefined || topic === undefined) return;
@@ -448,11 +456,14 @@ export class KafkaJobCompletedSubscriber implements JobCompletedSubscriber {
         }
         await sleep(DEAD_LETTER_BACKOFF_MS * 2 ** (attempt - 1));
         // Keeps the group membership while retrying (a rebalance it reports ends the batch).
-        await heartbeat();
+        await checkpoint();
       }
     }
   }
 }
+
+/** Consumer settings that bound the stall of a group whose member died (see the `consumer` option). */
+const CONSUMER_DEFAULTS = { sessionTimeout: 10_000, heartbeatInterval: 1_000, maxWaitTimeInMs: 1_000 } as const;
 
 /** Writes of one record to the dead-letter topic (each with kafkajs's own retries) before the subscriber stops. */
 const DEAD_LETTER_ATTEMPTS = 3;
@@ -461,9 +472,6 @@ const DEAD_LETTER_BACKOFF_MS = 250;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
-/** How often a batch loop that handles events quickly offers kafkajs a heartbeat. */
-const HEARTBEAT_CHECK_MS = 50;
 
 function headerText(headers: IHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];

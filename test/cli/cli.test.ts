@@ -2,8 +2,8 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { GrpcSchedulerClient, type SchedulerError } from "@k1s0/scheduler-client";
-import { brokers, freshTopic } from "../support/kafka.js";
+import { encodeJobCompletedEvent, GrpcSchedulerClient, type SchedulerError } from "@k1s0/scheduler-client";
+import { brokers, freshTopic, produce } from "../support/kafka.js";
 
 const root = join(__dirname, "../..");
 const tsx = join(root, "node_modules/tsx/dist/cli.mjs");
@@ -148,6 +148,44 @@ describe("k1s0-scheduler CLI (run as a process)", () => {
     } finally {
       expect(await stop(server.child)).toBe(0);
     }
+  });
+});
+
+describe("events lag and events tail --lag (run as a process, real broker)", () => {
+  (brokers ? it : it.skip)("events lag prints a group's lag per partition (table and --json); tail --lag prints it on stderr", async () => {
+    const topic = await freshTopic(2);
+    const groupId = `cli-lag-${randomUUID()}`;
+    const event = (n: number) => encodeJobCompletedEvent({ jobId: `job-${n}`, executionId: `exec-${n}-${randomUUID()}`, completedAt: new Date(), result: "succeeded", jobName: "lag", attempt: 1 });
+    await produce(topic, [0, 1, 2].map((n) => ({ partition: n % 2, ...event(n) })));
+    const tail = await cli(["events", "tail", "--brokers", brokers!.join(","), "--topic", topic, "--group", groupId, "--from-beginning", "--max-events", "3", "--lag"]);
+    expect(tail.code).toBe(0);
+    expect(tail.stdout.split("\n")).toHaveLength(3);
+    expect(tail.stderr).toMatch(/^lag \d+ \(partition 0: \d+, partition 1: \d+\)$/m);
+    await produce(topic, [3, 4].map((n) => ({ partition: 1, ...event(n) })));
+
+    const table = await cli(["events", "lag", "--topic", topic, "--group", groupId], { KAFKA_BROKERS: brokers!.join(",") });
+    expect(table.code).toBe(0);
+    expect(table.stdout.split("\n").map((l) => l.trim().split(/\s+/))).toEqual([
+      ["partition", "committed", "end", "lag"],
+      ["---------", "---------", "---", "---"],
+      ["0", "2", "2", "0"],
+      ["1", "1", "3", "2"],
+      ["total", "lag:", "2", "events"],
+    ]);
+    const json = await cli(["events", "lag", "--brokers", brokers!.join(","), "--topic", topic, "--group", groupId, "--json"]);
+    expect(JSON.parse(json.stdout)).toEqual([
+      { topic, partition: 0, committed: 2, end: 2, lag: 0 },
+      { topic, partition: 1, committed: 1, end: 3, lag: 2 },
+    ]);
+  });
+
+  it("events lag without --group or brokers is a usage error", async () => {
+    const noGroup = await cli(["events", "lag", "--brokers", "127.0.0.1:9"]);
+    expect([noGroup.code, noGroup.stderr]).toEqual([2, expect.stringContaining("events lag needs --group")]);
+    const noBrokers = await cli(["events", "lag", "--group", "g"], { KAFKA_BROKERS: "" });
+    expect(noBrokers.code).toBe(2);
+    const unknown = await cli(["events", "head"]);
+    expect([unknown.code, unknown.stderr]).toEqual([2, expect.stringContaining('unknown events action "head"')]);
   });
 });
 

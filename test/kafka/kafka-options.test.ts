@@ -3,6 +3,7 @@
  */
 import * as net from "node:net";
 import type { LogEntry } from "kafkajs";
+import { KafkaJobCompletedSubscriber } from "@k1s0/scheduler-client";
 import { kafkaConfig } from "../../src/kafka/kafka-options.js";
 import { createKafka, loadKafkajs } from "../../src/kafka/kafkajs-loader.js";
 
@@ -59,5 +60,33 @@ describe("createKafka", () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     expect(peers.length).toBeGreaterThan(0);
     expect(peers[0]).toBe("::1");
+  });
+});
+
+describe("KafkaJobCompletedSubscriber options", () => {
+  const base = { brokers: ["kafka:9092"], groupId: "g" };
+  it.each([
+    ["commitIntervalMs", -1],
+    ["commitIntervalMs", 1.5],
+    ["commitThreshold", 0],
+    ["commitThreshold", "10"],
+    ["partitionsConsumedConcurrently", 0],
+    ["partitionsConsumedConcurrently", Number.NaN],
+  ])("rejects %s: %p, naming the field", (name, value) => {
+    expect(() => new KafkaJobCompletedSubscriber({ ...base, [name]: value })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", field: `options.${name}`, message: expect.stringContaining(String(value)) }),
+    );
+  });
+
+  it("accepts the commit and concurrency settings", () => {
+    expect(() => new KafkaJobCompletedSubscriber({ ...base, commitIntervalMs: 0, commitThreshold: 1, partitionsConsumedConcurrently: 6 })).not.toThrow();
+  });
+
+  it("refuses a heartbeat interval that is not below the session timeout, with the defaults in play", () => {
+    // The default session timeout is 10 s: a 10 s heartbeat interval alone would make kafkajs throw later.
+    expect(() => new KafkaJobCompletedSubscriber({ ...base, consumer: { heartbeatInterval: 10_000 } })).toThrow(
+      expect.objectContaining({ code: "INVALID_ARGUMENT", field: "options.consumer.heartbeatInterval", message: expect.stringContaining("10000 ms") }),
+    );
+    expect(() => new KafkaJobCompletedSubscriber({ ...base, consumer: { sessionTimeout: 30_000, heartbeatInterval: 10_000 } })).not.toThrow();
   });
 });

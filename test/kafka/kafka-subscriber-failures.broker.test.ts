@@ -5,6 +5,7 @@
  */
 import * as net from "node:net";
 import { randomUUID } from "node:crypto";
+import { ConfigResourceTypes } from "kafkajs";
 import {
   type DeliveryFailure,
   encodeJobCompletedEvent,
@@ -96,6 +97,48 @@ describeKafka("KafkaJobCompletedSubscriber failures against a real broker", () =
     expect(lines.some((l) => l.message === "onError of a job-completed subscription threw")).toBe(true);
     expect(unhandled).toEqual([]);
     console.info(`dead-letter failure: stopped after ${stoppedAfterMs} ms, handler calls ${calls}, onError calls ${failures.length}`);
+  });
+
+  it("a dead-letter topic that does not exist: a clear stop where the broker does not create topics, dead-lettered where it does", async () => {
+    const topic = await freshTopic();
+    const poison = event(1);
+    await publish(topic, [poison, event(2)]);
+    const deadLetterTopic = `k1s0.test.missing-dlq.${randomUUID()}`;
+    const autoCreate = await brokerAutoCreatesTopics();
+    const groupId = uniqueGroup();
+    const failures: DeliveryFailure[] = [];
+    const received: string[] = [];
+    const subscription = await subscriber(topic, {
+      groupId,
+      deadLetterTopic,
+      handlerRetries: 0,
+      // Fewer kafkajs retries per dead-letter write: the test waits for three of them.
+      kafka: { retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 500 } },
+    }).subscribe(
+      (e) => {
+        if (e.executionId === poison.executionId) throw new Error("poison");
+        received.push(e.executionId);
+      },
+      { onError: (f) => void failures.push(f) },
+    );
+    open.push(subscription);
+    const stops = (): DeliveryFailure[] => failures.filter((f) => f.reason === "consumer" && f.restarting !== true);
+    if (autoCreate) {
+      // The broker creates the topic on the first write: the poison record lands there, the rest goes on.
+      await waitFor(() => received.length === 1, "the event after the poison one", 30_000);
+      expect(failures.filter((f) => f.reason === "handler").map((f) => f.event?.executionId)).toEqual([poison.executionId]);
+      expect(stops()).toEqual([]);
+    } else {
+      // The case from the field: auto-creation off. One visible stop, no restart loop, nothing acknowledged.
+      await waitFor(() => stops().length > 0, "the stop report", 45_000);
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      expect(stops()).toHaveLength(1);
+      expect(stops()[0].error).toMatchObject({ code: "SERVER_ERROR", message: expect.stringContaining(`dead-letter topic ${deadLetterTopic} (3 attempts)`) });
+      expect(subscription.health()).toMatchObject({ state: "stopped" });
+      expect(received).toEqual([]);
+      expect(await committedOffset(groupId, topic)).toBe(-1);
+    }
+    console.info(`missing dead-letter topic, broker auto-creation ${autoCreate ? "on: dead-lettered, consumption went on" : "off: stopped once, visibly"}`);
   });
 
   it("reports kafkajs crashes with restart (onError, health 'restarting') and returns to 'running' when it rejoins", async () => {
@@ -251,6 +294,22 @@ describeKafka("KafkaJobCompletedSubscriber failures against a real broker", () =
     console.info(`topicWaitMs: missing topic rejected after ${immediateMs} ms (default 0) and ${expiredMs} ms (1000); late topic subscribed after ${waitedMs} ms`);
   });
 });
+
+/** Whether the test broker creates topics on first use (CI runs brokers both ways). */
+async function brokerAutoCreatesTopics(): Promise<boolean> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const { brokers: nodes } = await admin.describeCluster();
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.BROKER, name: String(nodes[0].nodeId), configNames: ["auto.create.topics.enable"] }],
+    });
+    return resources[0].configEntries.find((c) => c.configName === "auto.create.topics.enable")?.configValue === "true";
+  } finally {
+    await admin.disconnect();
+  }
+}
 
 /** The group's committed offset on partition 0 (-1 = none). */
 async function committedOffset(groupId: string, topic: string): Promise<number> {

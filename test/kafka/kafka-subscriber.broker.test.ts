@@ -3,13 +3,14 @@ import {
   type DeliveryFailure,
   encodeJobCompletedEvent,
   GrpcSchedulerClient,
+  JOB_COMPLETED_TOPIC,
   type JobCompletedEvent,
   KafkaJobCompletedSubscriber,
   type Subscription,
 } from "@k1s0/scheduler-client";
 import { createTestServer } from "@k1s0/scheduler-client/testing";
 import { KafkaEventPublisher } from "../../src/kafka/kafka-event-publisher.js";
-import { brokers, describeKafka, freshTopic, kafka, produce, uniqueGroup, waitFor } from "../support/kafka.js";
+import { brokers, describeKafka, ensureTopic, freshTopic, kafka, produce, uniqueGroup, waitFor } from "../support/kafka.js";
 
 jest.setTimeout(120_000);
 
@@ -207,7 +208,8 @@ describeKafka("KafkaJobCompletedSubscriber against a real broker", () => {
 
   it("reads only new events by default, on the default topic", async () => {
     const old = event(1);
-    await publish("k1s0.system.scheduler.job_completed.v1", [old]);
+    await ensureTopic(JOB_COMPLETED_TOPIC);
+    await publish(JOB_COMPLETED_TOPIC, [old]);
     const received: string[] = [];
     const sub = new KafkaJobCompletedSubscriber({ brokers: brokers!, groupId: uniqueGroup() });
     open.push(await sub.subscribe((e) => void received.push(e.executionId)));
@@ -216,7 +218,7 @@ describeKafka("KafkaJobCompletedSubscriber against a real broker", () => {
     for (let i = 0; i < 100 && received.length === 0; i++) {
       const e = event(1000 + i);
       fresh.push(e.executionId);
-      await publish("k1s0.system.scheduler.job_completed.v1", [e]);
+      await publish(JOB_COMPLETED_TOPIC, [e]);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     await waitFor(() => received.length > 0, "a new event");

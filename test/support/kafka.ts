@@ -27,6 +27,17 @@ export async function freshTopic(partitions = 1): Promise<string> {
   return topic;
 }
 
+/** Creates `topic` unless it exists (brokers in CI run with topic auto-creation on and off). */
+export async function ensureTopic(topic: string): Promise<void> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Produces raw records to a topic. */
 export async function produce(topic: string, messages: { key?: string; value: Buffer | string | null; headers?: Record<string, string> }[]): Promise<void> {
   const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
