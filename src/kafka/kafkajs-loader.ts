@@ -2,6 +2,7 @@ import * as net from "node:net";
 import * as tls from "node:tls";
 import type * as KafkaJs from "kafkajs";
 import type { ISocketFactory, Kafka, KafkaConfig } from "kafkajs";
+import { fixRequestQueueTimerLoop } from "./kafkajs-request-queue-fix.js";
 
 /** The kafkajs module (its value exports). */
 export type KafkaJsModule = typeof KafkaJs;
@@ -21,15 +22,22 @@ let loaded: KafkaJsModule | undefined;
  */
 export async function loadKafkajs(): Promise<KafkaJsModule> {
   if (loaded !== undefined) return loaded;
+  const kafkajs = await loadCommonJs<KafkaJsModule>("kafkajs");
+  // kafkajs's 1 ms timer loop per connection (see the fix); its internal module, by path.
+  const requestQueue = await loadCommonJs<{ prototype: object }>("kafkajs/src/network/requestQueue/index.js").catch(() => undefined);
+  if (requestQueue !== undefined) fixRequestQueueTimerLoop(requestQueue);
+  return (loaded = kafkajs);
+}
+
+/** A CommonJS module: `require` where there is one (CommonJS build, jest, tsx), `import()` in the ESM build. */
+async function loadCommonJs<T>(specifier: string): Promise<T> {
   if (typeof require === "function") {
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the lazy load this module exists for
-    loaded = require("kafkajs") as KafkaJsModule;
-  } else {
-    // kafkajs is CommonJS: its exports object is the namespace's default.
-    const namespace = (await import("kafkajs")) as KafkaJsModule & { default?: KafkaJsModule };
-    loaded = namespace.default ?? namespace;
+    return require(specifier) as T;
   }
-  return loaded;
+  // A CommonJS module's exports object is the namespace's default.
+  const namespace = (await import(specifier)) as T & { default?: T };
+  return namespace.default ?? namespace;
 }
 
 /**

@@ -62,6 +62,19 @@ describe("k1s0-scheduler CLI (run as a process)", () => {
     expect((await cli(["--version"])).stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
 
+  it("runs in a clone without a build, as the README shows: npm run cli -- ...", async () => {
+    const result = await new Promise<Result>((resolve, reject) => {
+      const child = spawn("npm", ["run", "--silent", "cli", "--", "cron", "next", "0 2 * * *", "--tz", "Asia/Tokyo", "--from", "2040-01-01T00:00:00Z", "-n", "1"], { cwd: root });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ code, stdout: stdout.trim(), stderr: stderr.trim() }));
+    });
+    expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/^2040-01-01T17:00:00.000Z/) });
+  });
+
   it("reports usage errors as one line with exit 2", async () => {
     for (const args of [["nope"], ["jobs"], ["jobs", "list", "--bogus"], ["jobs", "create", "--name", "x"], ["jobs", "create", "--name", "x", "--every", "soon"], ["cron", "next"]]) {
       const result = await cli(args);

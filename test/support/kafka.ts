@@ -1,5 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel, Partitioners } from "kafkajs";
+import { fixRequestQueueTimerLoop } from "../../src/kafka/kafkajs-request-queue-fix.js";
+
+// The tests' own kafkajs clients get the fix the SDK's loader applies to its own (no 1 ms timer
+// loop per connection, no TimeoutNegativeWarning on Node.js 23+).
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- kafkajs's internal module, as the loader loads it
+fixRequestQueueTimerLoop(require("kafkajs/src/network/requestQueue/index.js") as { prototype: object });
 
 /** Brokers of the test broker, or undefined when the Kafka tests are skipped. */
 export const brokers = process.env.KAFKA_BROKERS?.split(",");

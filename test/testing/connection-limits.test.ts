@@ -63,7 +63,8 @@ describe("test server connection limits", () => {
       // Beyond 100 per connection: refused at once (REFUSED_STREAM, safe for a client to retry).
       await until(() => all.filter((s) => s.stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM).length === 20 * 50, 5_000);
       await sleep(300);
-      const held = all.filter((s) => s.closedAt === undefined);
+      // Held: every stream not refused (on a loaded machine some may already be reset as idle).
+      const held = all.filter((s) => s.stream.rstCode !== http2.constants.NGHTTP2_REFUSED_STREAM);
       const during = await server.stats();
       // The real client is served while 2,000 half-open streams are held.
       const during1 = await client.createJob({ name: "during", schedule: interval, payload: 2 });
