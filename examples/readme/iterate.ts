@@ -15,3 +15,6 @@ export async function main(): Promise<string[]> {
   scheduler.close();
   return [names[0] ?? "", names[119] ?? "", String(names.length)];
 }
+
+// Run by itself (npx tsx examples/readme/iterate.ts), it prints what it found.
+if (require.main === module) void main().then((lines) => console.log(lines.join("\n")));

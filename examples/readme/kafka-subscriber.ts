@@ -25,3 +25,6 @@ export async function main(brokers: string[]): Promise<string[]> {
   await server.close();
   return received.map((e) => `${e.jobName} ${e.result}`);
 }
+
+// Run by itself (KAFKA_BROKERS=host:port npx tsx examples/readme/kafka-subscriber.ts), it prints the events.
+if (require.main === module) void main((process.env.KAFKA_BROKERS ?? "localhost:9092").split(",")).then((lines) => console.log(lines.join("\n")));

@@ -33,3 +33,6 @@ export async function main(): Promise<string[]> {
     await server.close();
   }
 }
+
+// Run by itself (npx tsx examples/readme/quickstart.ts), it prints what it found.
+if (require.main === module) void main().then((lines) => console.log(lines.join("\n")));

@@ -33,3 +33,6 @@ export async function main(): Promise<string[]> {
     `events: ${events.length}`,
   ];
 }
+
+// Run by itself (npx tsx examples/readme/unit-test-double.ts), it prints what it found.
+if (require.main === module) void main().then((lines) => console.log(lines.join("\n")));
