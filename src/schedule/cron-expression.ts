@@ -67,6 +67,9 @@ export function isKnownTimeZone(timeZone: string): boolean {
   if (knownZones.has(timeZone)) return true;
   // Offsets such as "+09:00" are not IANA names even where Intl accepts them.
   if (!/^[A-Za-z][A-Za-z0-9_+\-/]*$/.test(timeZone)) return false;
+  // Nor are abbreviations ("JST", "EST", "CET"), which Intl accepts too: an IANA zone names its
+  // region ("Area/Location"); "UTC" and "GMT" are the single-word names allowed.
+  if (!timeZone.includes("/") && timeZone !== "UTC" && timeZone !== "GMT") return false;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone });
   } catch {

@@ -21,6 +21,7 @@ const cases: Case[] = [
   ["cron that never fires", { ...base, schedule: { type: "cron", expression: "0 0 30 2 *" } }, "INVALID_SCHEDULE", "schedule.expression", "never"],
   ["unknown time zone", { ...base, schedule: { type: "cron", expression: "0 2 * * *", timezone: "Mars/Olympus_Mons" } }, "INVALID_SCHEDULE", "schedule.timezone", '"Mars/Olympus_Mons"'],
   ["offset instead of a zone", { ...base, schedule: { type: "cron", expression: "0 2 * * *", timezone: "+09:00" } }, "INVALID_SCHEDULE", "schedule.timezone", '"+09:00"'],
+  ["abbreviation instead of a zone", { ...base, schedule: { type: "cron", expression: "0 2 * * *", timezone: "JST" } }, "INVALID_SCHEDULE", "schedule.timezone", '"JST"'],
   ["invalid Date", oneShot("x", new Date("not a date")), "INVALID_SCHEDULE", "schedule.runAt", "Invalid Date"],
   ["runAt not a Date", oneShot("x", "2040-01-01" as unknown as Date), "INVALID_SCHEDULE", "schedule.runAt", '"2040-01-01"'],
   ["runAt in the past", oneShot("x", new Date(START.getTime() - HOUR)), "INVALID_SCHEDULE", "schedule.runAt", "past"],
