@@ -57,9 +57,12 @@ describe("README", () => {
     expect(rows.map((r) => r[0]).sort()).toEqual([...JOB_STATUSES].sort());
     for (const [status, ...cells] of rows) {
       const rules = TRANSITION_RULES[status as (typeof JOB_STATUSES)[number]];
-      const expected = (["pause", "resume", "cancel"] as const).map((op) => {
+      const expected = (["pause", "resume", "cancel", "update", "trigger", "delete"] as const).map((op) => {
         const rule = rules[op];
-        return rule === "noop" ? "no-op" : rule === "invalid" ? "INVALID_STATE" : rule.to;
+        if (rule === "noop") return "no-op";
+        if (rule === "invalid") return "INVALID_STATE";
+        if (rule === "overlap") return "by overlap policy";
+        return rule === "deleted" ? "deleted" : rule.to;
       });
       expect(cells).toEqual(expected);
     }

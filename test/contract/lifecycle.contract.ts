@@ -26,6 +26,7 @@ export function lifecycleContract(factory: HarnessFactory): void {
         timeoutSecs: 300,
         createdAt: START,
         nextRunAt: new Date("2040-03-11T02:00:00Z"),
+        overlap: "skip",
       });
       expect(await f.h.client.getJob(job.id)).toEqual(job);
     });
@@ -156,7 +157,7 @@ export function lifecycleContract(factory: HarnessFactory): void {
 
     for (const status of JOB_STATUSES) {
       for (const operation of ["pause", "resume", "cancel"] as const) {
-        const rule = TRANSITION_RULES[status][operation];
+        const rule = TRANSITION_RULES[status][operation] as { to: JobStatus } | "noop" | "invalid";
         const expected = rule === "noop" ? `no-op` : rule === "invalid" ? "INVALID_STATE" : `-> ${rule.to}`;
         it(`${operation} of a ${status} job: ${expected}`, async () => {
           const id = await jobIn(status);
