@@ -151,7 +151,7 @@ export class SchedulerEngine {
     this.assertOpen();
     if (spec.key === undefined) throw invalid("INVALID_ARGUMENT", "key", undefined, "is required by ensureJob");
     const nowMs = this.clock.now();
-    const { idempotencyKey: _ignored, ...wanted } = validateJobSpec(spec, nowMs, { pastRunAtAllowed: true });
+    const { idempotencyKey: _ignored, ...wanted } = validateJobSpec(spec, nowMs, { pastRunAtAllowed: true, noFireAllowed: true });
     const existingId = this.byKey.get(checkKey("key", wanted.key));
     const existing = existingId === undefined ? undefined : this.jobs.get(existingId);
     if (existing === undefined) return { job: toStoredJob(this.register(validateJobSpec(wanted, nowMs), nowMs)), outcome: "created" };
@@ -387,8 +387,12 @@ export class SchedulerEngine {
   private update(r: JobRecord, changes: SpecChanges, nowMs: number): StoredJob {
     ruleFor(r.id, r.status, "update");
     const rescheduled = changes.schedule !== undefined || changes.startAt !== undefined;
-    // A schedule kept as it is may be a one-shot whose time has passed: only a new one must lie ahead.
-    const spec = validateJobSpec(applySpecChanges(r.spec, changes), nowMs, { pastRunAtAllowed: changes.schedule === undefined });
+    // A schedule kept as it is may be a one-shot whose time has passed, or a window that has
+    // ended: only a new schedule must lie ahead, and only a new window must hold a fire.
+    const spec = validateJobSpec(applySpecChanges(r.spec, changes), nowMs, {
+      pastRunAtAllowed: changes.schedule === undefined,
+      noFireAllowed: !rescheduled && changes.endAt === undefined,
+    });
     const bytes = this.admit(spec, r.spec);
     this.storedBytes += bytes - Buffer.byteLength(r.spec.payloadJson, "utf8");
     r.spec = spec;

@@ -56,7 +56,7 @@ export const overlapConverter = (() => {
   });
   return {
     toProto: converters.toProto,
-    fromProto: (value: number): OverlapPolicy => (value === OverlapPolicyPb.UNSPECIFIED ? "skip" : converters.fromProto(value)),
+    fromProto: (value: number): OverlapPolicy => (value === (OverlapPolicyPb.UNSPECIFIED as number) ? "skip" : converters.fromProto(value)),
   };
 })();
 

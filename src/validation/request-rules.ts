@@ -14,6 +14,12 @@ export interface SpecCheckOptions {
    * @default false
    */
   pastRunAtAllowed?: boolean;
+  /**
+   * Accept an active window with no fire left after now (`ensureJob` comparing with a job whose
+   * window has ended; an update that changes neither the schedule nor the window).
+   * @default false
+   */
+  noFireAllowed?: boolean;
 }
 
 /**
@@ -52,7 +58,7 @@ export function toEnsureSpec(req: JobRequest, nowMs: number): ValidJobSpec {
   if (typeof req === "object" && req !== null && req.key === undefined) {
     throw invalid("INVALID_ARGUMENT", "key", undefined, "is required by ensureJob");
   }
-  const { idempotencyKey: _unused, ...spec } = toJobSpec(req, nowMs, { pastRunAtAllowed: true });
+  const { idempotencyKey: _unused, ...spec } = toJobSpec(req, nowMs, { pastRunAtAllowed: true, noFireAllowed: true });
   return spec;
 }
 
@@ -69,7 +75,7 @@ export function validateJobSpec(spec: JobSpec, nowMs: number, options: SpecCheck
   checkInteger("timeoutSecs", spec.timeoutSecs, 1, LIMITS.timeoutSecsMax);
   const overlap = validateOverlap("overlap", spec.overlap ?? DEFAULTS.overlap);
   const schedule = validateSchedule(spec.schedule, nowMs, options.pastRunAtAllowed === true);
-  const window = validateWindow(schedule, spec.startAt, spec.endAt, nowMs, options.pastRunAtAllowed === true);
+  const window = validateWindow(schedule, spec.startAt, spec.endAt, nowMs, options.noFireAllowed === true);
   return {
     name,
     schedule,
