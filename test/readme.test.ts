@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_TIMEOUT_MS, DEFAULTS, JOB_STATUSES, SCHEDULER_ERROR_CODES, TRANSITION_RULES } from "@k1s0/scheduler-client";
 import { main as iterate } from "../examples/readme/iterate.js";
+import { main as jobManagement } from "../examples/readme/job-management.js";
 import { main as kafkaSubscriber } from "../examples/readme/kafka-subscriber.js";
 import { main as quickstart } from "../examples/readme/quickstart.js";
 import { main as unitTestDouble } from "../examples/readme/unit-test-double.js";
@@ -24,6 +25,7 @@ describe("README", () => {
     expect(blocks.map((b) => b[1])).toEqual([
       "examples/readme/quickstart.ts",
       "examples/readme/unit-test-double.ts",
+      "examples/readme/job-management.ts",
       "examples/readme/iterate.ts",
       "examples/readme/kafka-subscriber.ts",
     ]);
@@ -42,6 +44,10 @@ describe("README", () => {
       "2030-01-01T03:30:01.000Z attempt 2: succeeded",
       "events: 2",
     ]);
+  });
+
+  it("job management: ensure twice, update, upcoming fires, run now, delete twice", async () => {
+    expect(await jobManagement()).toEqual(["created", "unchanged", "2030-01-02T00:00:00.000Z", "2030-01-03T00:00:00.000Z", "manual succeeded"]);
   });
 
   it("iterate: stops after 120 of 250 jobs", async () => {

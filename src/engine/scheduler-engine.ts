@@ -35,11 +35,14 @@ export interface SchedulerEngineOptions {
   retryInitialBackoffMs?: number;
   /** Longest delay between retries; each retry doubles the delay up to this. @default 60000 */
   retryMaxBackoffMs?: number;
-  /** How long an idempotency key is remembered. @default 86400000 (24 h) */
+  /**
+   * How long an idempotency key, a trigger request id and a deleted job's id (so that deleting
+   * it again succeeds) are remembered. @default 86400000 (24 h)
+   */
   idempotencyWindowMs?: number;
   /**
-   * Most jobs the engine holds (jobs are never removed, so this is the most it ever creates); a
-   * create beyond it fails with `RESOURCE_EXHAUSTED`. A positive whole number or `Infinity`.
+   * Most jobs the engine holds at once (deleted jobs do not count); a create beyond it fails
+   * with `RESOURCE_EXHAUSTED`. A positive whole number or `Infinity`.
    * @default Infinity (no limit; the test server sets its own, see `TestServerOptions.maxJobs`)
    */
   maxJobs?: number;

@@ -32,7 +32,10 @@ export interface InMemorySchedulerClientOptions {
   retryInitialBackoffMs?: number;
   /** Longest delay between retries. @default 60000 */
   retryMaxBackoffMs?: number;
-  /** How long an idempotency key is remembered. @default 86400000 (24 h) */
+  /**
+   * How long an idempotency key, a `triggerJob` request id and a deleted job's id (so that
+   * deleting it again resolves) are remembered. @default 86400000 (24 h)
+   */
   idempotencyWindowMs?: number;
 }
 

@@ -49,8 +49,8 @@ export interface TestServerOptions extends InMemorySchedulerClientOptions {
     token: string;
   };
   /**
-   * Most jobs the server holds (jobs are never removed, so this is the most it ever creates);
-   * CreateJob beyond it fails with `RESOURCE_EXHAUSTED` naming the limit. A positive whole
+   * Most jobs the server holds at once (`deleteJob` makes room); CreateJob (and an EnsureJob
+   * that creates) beyond it fails with `RESOURCE_EXHAUSTED` naming the limit. A positive whole
    * number or `Infinity`. See "Test server limits" in the README for the memory this bounds.
    * @default 20000
    */
