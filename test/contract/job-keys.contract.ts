@@ -142,6 +142,21 @@ export function jobKeysContract(factory: HarnessFactory): void {
       expect([unknown.code, unknown.field]).toEqual(["JOB_NOT_FOUND", "jobId"]);
     });
 
+    it("keeps a listing's pages consistent when jobs are deleted between them", async () => {
+      const jobs = [];
+      for (let i = 0; i < 6; i++) jobs.push(await f.h.client.createJob(interval(`page-${i}`)));
+      const seen: string[] = [];
+      for await (const job of f.h.client.iterateJobs({}, { pageSize: 2 })) {
+        seen.push(job.name);
+        // After the first page: delete the job the next page would start with, and one already seen.
+        if (seen.length === 2) {
+          await f.h.client.deleteJob(jobs[2].id);
+          await f.h.client.deleteJob(jobs[0].id);
+        }
+      }
+      expect(seen).toEqual(["page-0", "page-1", "page-3", "page-4", "page-5"]);
+    });
+
     it("aborts a running execution of the job it deletes", async () => {
       const aborted = deferred<unknown>();
       f.behave("busy", ({ signal }) => new Promise((_, reject) => signal.addEventListener("abort", () => {

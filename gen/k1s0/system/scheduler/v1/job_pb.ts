@@ -280,7 +280,8 @@ export enum JobStatus {
   RUNNING = 2,
 
   /**
-   * A one-shot job whose execution succeeded. Terminal.
+   * A one-shot job whose execution succeeded, or a cron or interval job whose
+   * active window (end_at) has no fire left. Terminal.
    *
    * @generated from enum value: JOB_STATUS_COMPLETED = 3;
    */

@@ -33,7 +33,8 @@ const (
 	JobStatus_JOB_STATUS_PENDING JobStatus = 1
 	// An execution is in progress.
 	JobStatus_JOB_STATUS_RUNNING JobStatus = 2
-	// A one-shot job whose execution succeeded. Terminal.
+	// A one-shot job whose execution succeeded, or a cron or interval job whose
+	// active window (end_at) has no fire left. Terminal.
 	JobStatus_JOB_STATUS_COMPLETED JobStatus = 3
 	// A one-shot job whose last allowed attempt failed or timed out. Terminal.
 	JobStatus_JOB_STATUS_FAILED JobStatus = 4
