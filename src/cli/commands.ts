@@ -132,7 +132,7 @@ export async function jobsCommand(args: string[], io: CliIo): Promise<void> {
         ...(values.name === undefined ? {} : { name: values.name }),
         ...(schedule === undefined ? {} : { schedule }),
         ...(values.payload === undefined ? {} : { payload: payloadFrom(values.payload) }),
-        ...jobSettings(values, "none"),
+        ...changedSettings(values),
       };
       if (Object.keys(changes).length === 0) throw new UsageError("jobs update needs at least one option to change");
       const job = await withClient(client(values, io), (c) => c.updateJob(id, changes));
@@ -174,28 +174,29 @@ export async function jobsCommand(args: string[], io: CliIo): Promise<void> {
   }
 }
 
-/**
- * `--max-retries`, `--timeout-secs`, `--overlap`, `--start-at` and `--end-at`, as given; with
- * `clear` (update), that word for a window end removes it.
- */
-function jobSettings(values: JobValues, clear?: string): Partial<JobRequest> & Pick<JobChanges, "startAt" | "endAt"> {
+/** `--max-retries`, `--timeout-secs`, `--overlap`, `--start-at` and `--end-at`, as given. */
+function jobSettings(values: JobValues): Pick<JobRequest, "maxRetries" | "timeoutSecs" | "overlap" | "startAt" | "endAt"> {
   if (values.overlap !== undefined && !(OVERLAP_POLICIES as readonly string[]).includes(values.overlap)) {
     throw new UsageError(`--overlap must be one of ${OVERLAP_POLICIES.join(", ")}, got "${values.overlap}"`);
   }
-  const windowEnd = (name: "start-at" | "end-at"): Date | null | undefined => {
-    const value = values[name];
-    if (value === undefined) return undefined;
-    return clear !== undefined && value === clear ? null : dateOption(name, value);
-  };
-  const startAt = windowEnd("start-at");
-  const endAt = windowEnd("end-at");
+  const startAt = values["start-at"];
+  const endAt = values["end-at"];
   return {
     ...(values["max-retries"] === undefined ? {} : { maxRetries: intOption("max-retries", values["max-retries"], 0, 0, 1_000_000) }),
     ...(values["timeout-secs"] === undefined ? {} : { timeoutSecs: intOption("timeout-secs", values["timeout-secs"], 0, 0, 1_000_000_000) }),
     ...(values.overlap === undefined ? {} : { overlap: values.overlap as OverlapPolicy }),
-    ...(startAt === undefined ? {} : { startAt }),
-    ...(endAt === undefined ? {} : { endAt }),
-  } as Partial<JobRequest>;
+    ...(startAt === undefined ? {} : { startAt: dateOption("start-at", startAt) }),
+    ...(endAt === undefined ? {} : { endAt: dateOption("end-at", endAt) }),
+  };
+}
+
+/** `jobs update`: {@link jobSettings}, where `--start-at none` / `--end-at none` remove a window end. */
+function changedSettings(values: JobValues): Pick<JobChanges, "maxRetries" | "timeoutSecs" | "overlap" | "startAt" | "endAt"> {
+  const cleared = (name: "start-at" | "end-at") => values[name] === "none";
+  const settings: JobChanges = jobSettings({ ...values, ...(cleared("start-at") ? { "start-at": undefined } : {}), ...(cleared("end-at") ? { "end-at": undefined } : {}) });
+  if (cleared("start-at")) settings.startAt = null;
+  if (cleared("end-at")) settings.endAt = null;
+  return settings;
 }
 
 /** The schedule given by `--cron [--tz]`, `--at` or `--every`; `undefined` when none is. */
