@@ -17,6 +17,7 @@ import { type Executor, succeedAtOnce } from "./executor.js";
 import { newId } from "./ids.js";
 import { type JobOperation, ruleFor } from "./job-lifecycle.js";
 import { fireWindow, type JobRecord, nextRecurringFire, type RunningExecution, toStoredJob } from "./job-record.js";
+import { JobStore } from "./job-store.js";
 import { type PageBudget, PageRoom } from "./page-room.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { requestDigest } from "./request-digest.js";
@@ -75,12 +76,7 @@ export class SchedulerEngine {
   private readonly historyLimit: number;
   private readonly backoffInitialMs: number;
   private readonly backoffMaxMs: number;
-  private readonly jobs = new Map<string, JobRecord>();
-  /** Jobs not deleted, in creation order (ascending seq). */
-  private readonly ordered: JobRecord[] = [];
-  private nextSeq = 0;
-  /** Job id by key, for the jobs not deleted that have one. */
-  private readonly byKey = new Map<string, string>();
+  private readonly jobs = new JobStore();
   private readonly timers = new TimerQueue();
   private readonly idempotency: IdempotencyStore<string>;
   /** Executions started by TriggerJob, by request id. */
@@ -113,7 +109,7 @@ export class SchedulerEngine {
 
   /** What the engine holds against its limits (`maxJobs`, `maxStoredBytes`). */
   usage(): { jobs: number; storedBytes: number; maxJobs: number; maxStoredBytes: number } {
-    return { jobs: this.ordered.length, storedBytes: this.storedBytes, maxJobs: this.maxJobs, maxStoredBytes: this.maxStoredBytes };
+    return { jobs: this.jobs.size, storedBytes: this.storedBytes, maxJobs: this.maxJobs, maxStoredBytes: this.maxStoredBytes };
   }
 
   /** The engine's current time. */
@@ -155,7 +151,7 @@ export class SchedulerEngine {
     if (spec.key === undefined) throw invalid("INVALID_ARGUMENT", "key", undefined, "is required by ensureJob");
     const nowMs = this.clock.now();
     const { idempotencyKey: _ignored, ...wanted } = validateJobSpec(spec, nowMs, { pastRunAtAllowed: true, noFireAllowed: true });
-    const existingId = this.byKey.get(checkKey("key", wanted.key));
+    const existingId = this.jobs.holderOf(checkKey("key", wanted.key));
     const existing = existingId === undefined ? undefined : this.jobs.get(existingId);
     if (existing === undefined) return { job: toStoredJob(this.register(validateJobSpec(wanted, nowMs), nowMs)), outcome: "created" };
     if (requestDigest(existing.spec) === requestDigest(wanted)) return { job: toStoredJob(existing), outcome: "unchanged" };
@@ -173,7 +169,7 @@ export class SchedulerEngine {
 
   /** Every job not deleted, oldest first (the in-memory client's `getAll`). */
   allJobs(): StoredJob[] {
-    return this.ordered.map(toStoredJob);
+    return this.jobs.all().map(toStoredJob);
   }
 
   /** @throws `JOB_NOT_FOUND`, `INVALID_STATE` */
@@ -253,9 +249,7 @@ export class SchedulerEngine {
       throw notFound(id);
     }
     this.stop(r, `job ${r.id} was deleted`);
-    this.jobs.delete(r.id);
-    this.ordered.splice(this.positionAfter(r.seq - 1), 1);
-    if (r.spec.key !== undefined) this.byKey.delete(r.spec.key);
+    this.jobs.remove(r);
     this.storedBytes -= Buffer.byteLength(r.spec.payloadJson, "utf8");
     this.deleted.remember(r.id, "", true, nowMs);
   }
@@ -286,27 +280,15 @@ export class SchedulerEngine {
   listJobs(filter: JobFilter, pageSize: number | undefined, pageToken: string, budget?: PageBudget<StoredJob>): Page<StoredJob> {
     const size = resolvePageSize(pageSize);
     const scope = `jobs:${filter.status ?? ""}:${filter.namePrefix ?? ""}${filter.key === undefined ? "" : `:${filter.key}`}`;
-    const items: StoredJob[] = [];
-    let lastSeq = decodePageToken(pageToken, scope);
     const room = new PageRoom(budget, scope);
-    let full = false;
-    let at = this.positionAfter(lastSeq);
-    for (; at < this.ordered.length && items.length < size; at++) {
-      const r = this.ordered[at];
-      lastSeq = r.seq;
-      if (filter.status !== undefined && r.status !== filter.status) continue;
-      if (filter.namePrefix !== undefined && !r.spec.name.startsWith(filter.namePrefix)) continue;
-      if (filter.key !== undefined && r.spec.key !== filter.key) continue;
+    const stored: StoredJob[] = [];
+    const { lastSeq, more } = this.jobs.scan(filter, decodePageToken(pageToken, scope), size, (r, taken) => {
       const job = toStoredJob(r);
-      if (!room.admits(job, items.length)) {
-        full = true;
-        lastSeq = r.seq - 1;
-        break;
-      }
-      items.push(job);
-    }
-    const more = full || (items.length === size && at < this.ordered.length);
-    return { items, nextPageToken: more ? encodePageToken(scope, lastSeq) : "" };
+      if (!room.admits(job, taken)) return false;
+      stored.push(job);
+      return true;
+    });
+    return { items: stored, nextPageToken: more ? encodePageToken(scope, lastSeq) : "" };
   }
 
   /**
@@ -348,14 +330,14 @@ export class SchedulerEngine {
     this.alarm?.cancel();
     this.alarm = undefined;
     this.timers.clear();
-    for (const r of this.ordered) for (const running of r.running) running.controller.abort(new Error("scheduler engine closed"));
+    for (const r of this.jobs.all()) for (const running of r.running) running.controller.abort(new Error("scheduler engine closed"));
   }
 
   /** Stores a validated spec as a new job and schedules its first fire. */
   private register(valid: ValidJobSpec, nowMs: number): JobRecord {
     const payloadBytes = this.admit(valid, undefined);
     if (valid.key !== undefined) {
-      const holder = this.byKey.get(valid.key);
+      const holder = this.jobs.holderOf(valid.key);
       if (holder !== undefined) {
         throw new SchedulerError(`a job with key ${JSON.stringify(valid.key)} already exists: ${holder}`, "JOB_ALREADY_EXISTS", {
           field: "key",
@@ -365,7 +347,7 @@ export class SchedulerEngine {
     }
     const record: JobRecord = {
       id: newId(),
-      seq: this.nextSeq++,
+      seq: this.jobs.nextSeq(),
       spec: valid,
       createdAtMs: nowMs,
       anchorMs: valid.startAt?.getTime() ?? nowMs,
@@ -378,9 +360,7 @@ export class SchedulerEngine {
       running: [],
       lastFailed: false,
     };
-    this.jobs.set(record.id, record);
-    this.ordered.push(record);
-    if (valid.key !== undefined) this.byKey.set(valid.key, record.id);
+    this.jobs.add(record);
     this.storedBytes += payloadBytes;
     this.scheduleFire(record, nowMs);
     return record;
@@ -421,9 +401,9 @@ export class SchedulerEngine {
    */
   private admit(spec: JobSpec, replacing: JobSpec | undefined): number {
     const replacingBytes = replacing === undefined ? 0 : Buffer.byteLength(replacing.payloadJson, "utf8");
-    if (replacing === undefined && this.ordered.length >= this.maxJobs) {
+    if (replacing === undefined && this.jobs.size >= this.maxJobs) {
       throw new SchedulerError(
-        `job limit reached: this scheduler already holds ${this.ordered.length} jobs (maxJobs = ${this.maxJobs}); no more can be created`,
+        `job limit reached: this scheduler already holds ${this.jobs.size} jobs (maxJobs = ${this.maxJobs}); no more can be created`,
         "RESOURCE_EXHAUSTED",
       );
     }
@@ -445,18 +425,6 @@ export class SchedulerEngine {
     const record = this.jobs.get(validateJobId(jobId));
     if (record === undefined) throw notFound(jobId);
     return record;
-  }
-
-  /** Index in `ordered` of the first job whose seq is above `seq` (binary search). */
-  private positionAfter(seq: number): number {
-    let lo = 0;
-    let hi = this.ordered.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (this.ordered[mid].seq <= seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 
   private operate(jobId: string, operation: JobOperation): StoredJob {

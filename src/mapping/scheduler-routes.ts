@@ -118,7 +118,9 @@ export function jobEntryBytes(job: StoredJob): number {
     SCALAR_FIELD_MAX + // status
     stringField(job.payloadJson) +
     3 * SCALAR_FIELD_MAX + // max_retries, timeout_secs, overlap
-    4 * TIME_FIELD_MAX + // created_at, next_run_at, start_at, end_at
+    2 * TIME_FIELD_MAX + // created_at, next_run_at
+    (job.startAt === undefined ? 0 : TIME_FIELD_MAX) +
+    (job.endAt === undefined ? 0 : TIME_FIELD_MAX) +
     stringField(job.key ?? "");
   return lengthDelimited(content);
 }
