@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { SchedulerError } from "../errors/scheduler-error.js";
 import { GrpcSchedulerClient } from "../grpc/grpc-scheduler-client.js";
 import { KafkaJobCompletedSubscriber } from "../kafka/kafka-job-completed-subscriber.js";
 import { createTestServer } from "../testing/test-server.js";
@@ -95,8 +96,10 @@ export async function jobsCommand(args: string[], io: CliIo): Promise<void> {
       const { values, positionals } = parse(rest, { fires: { type: "string" } });
       const id = onePositional(positionals, "job id");
       const count = intOption("fires", values.fires, 5, 1, 100);
-      const [job, upcomingFires] = await withClient(client(values, io), (c) => Promise.all([c.getJob(id), c.getUpcomingFires(id, count)]));
-      io.out(values.json ? toJson({ ...job, upcomingFires }) : jobDetails(job, upcomingFires));
+      const [job, fires] = await withClient(client(values, io), (c) => Promise.all([c.getJob(id), firesOrError(c.getUpcomingFires(id, count))]));
+      // The fire times are extra: a server older than GetUpcomingFires (0.1.0) still shows the job.
+      if (values.json) io.out(toJson(fires instanceof SchedulerError ? { ...job, upcomingFiresError: `${fires.code}: ${fires.message}` } : { ...job, upcomingFires: fires }));
+      else io.out(jobDetails(job, fires instanceof SchedulerError ? `unavailable (${fires.code}: ${fires.message})` : fires));
       return;
     }
     case "create":
@@ -171,6 +174,16 @@ export async function jobsCommand(args: string[], io: CliIo): Promise<void> {
           ? "jobs needs an action: list, get, create, ensure, update, trigger, delete, pause, resume or cancel"
           : `unknown jobs action "${action}"`,
       );
+  }
+}
+
+/** The fire times, or the `SchedulerError` that kept the server from giving them. */
+async function firesOrError(fires: Promise<Date[]>): Promise<Date[] | SchedulerError> {
+  try {
+    return await fires;
+  } catch (err) {
+    if (err instanceof SchedulerError) return err;
+    throw err;
   }
 }
 

@@ -18,8 +18,11 @@ export function jobsTable(jobs: Job[]): string {
   );
 }
 
-/** A job as `name  value` rows; with `upcomingFires`, one `upcoming` row per fire time. */
-export function jobDetails(j: Job, upcomingFires?: Date[]): string {
+/**
+ * A job as `name  value` rows; with `upcomingFires`, one `upcoming` row per fire time (or one
+ * saying why there are none to show).
+ */
+export function jobDetails(j: Job, upcomingFires?: Date[] | string): string {
   const rows: [string, string][] = [
     ["id", j.id],
     ["name", j.name],
@@ -34,10 +37,9 @@ export function jobDetails(j: Job, upcomingFires?: Date[]): string {
     ["overlap", j.overlap],
     ["window", j.startAt === undefined && j.endAt === undefined ? "-" : `${iso(j.startAt)} .. ${iso(j.endAt)}`],
   ];
-  if (upcomingFires !== undefined) {
-    if (upcomingFires.length === 0) rows.push(["upcoming", "none"]);
-    for (const at of upcomingFires) rows.push(["upcoming", iso(at)]);
-  }
+  if (typeof upcomingFires === "string") rows.push(["upcoming", upcomingFires]);
+  else if (upcomingFires?.length === 0) rows.push(["upcoming", "none"]);
+  else for (const at of upcomingFires ?? []) rows.push(["upcoming", iso(at)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
 }

@@ -1,4 +1,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { JobStatus } from "../../gen/k1s0/system/scheduler/v1/job_pb.js";
+import { SchedulerService } from "../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -189,6 +195,41 @@ describe("k1s0-scheduler CLI (run as a process)", () => {
       }
     } finally {
       expect(await stop(server.child)).toBe(0);
+    }
+  });
+
+  it("shows a job from a server without GetUpcomingFires (0.1.0), saying its fire times are unavailable", async () => {
+    // A real Connect server implementing GetJob only: every other method answers UNIMPLEMENTED.
+    const old = http2.createServer(
+      connectNodeAdapter({
+        routes: (router) =>
+          router.service(SchedulerService, {
+            getJob: (req) => ({
+              job: {
+                id: req.jobId,
+                name: "old-server-job",
+                schedule: { kind: { case: "interval", value: { interval: durationFromMs(60_000) } } },
+                status: JobStatus.PENDING,
+                payloadJson: "null",
+                timeoutSecs: 60,
+                createdAt: timestampFromMs(Date.UTC(2040, 0, 1)),
+              },
+            }),
+          }),
+      }),
+    );
+    await new Promise<void>((resolve) => old.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(old.address() as AddressInfo).port}`;
+    try {
+      const text = await cli(["jobs", "get", "job-1", "--server", url]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/^name\s+old-server-job$/m);
+      expect(text.stdout).toMatch(/^upcoming\s+unavailable \(SERVER_ERROR: .*\)$/m);
+      const json = JSON.parse((await cli(["jobs", "get", "job-1", "--json", "--server", url])).stdout) as Record<string, unknown>;
+      expect(json).toMatchObject({ id: "job-1", overlap: "skip", upcomingFiresError: expect.stringMatching(/^SERVER_ERROR: /) });
+      expect(json).not.toHaveProperty("upcomingFires");
+    } finally {
+      await new Promise<void>((resolve) => old.close(() => resolve()));
     }
   });
 
