@@ -37,7 +37,9 @@ export class IdempotencyStore<T> {
     return entry.value;
   }
 
+  /** Remembers `value` for `key` (dropping the entries older than the window first). */
   remember(key: string, digest: string, value: T, nowMs: number): void {
+    this.prune(nowMs);
     this.entries.set(key, { value, digest, atMs: nowMs });
   }
 

@@ -76,6 +76,10 @@ describe("idempotency store", () => {
     // Forgotten after the window.
     expect(store.lookup("k", requestDigest(spec("other")), 1_000)).toBeUndefined();
     expect(store.size).toBe(0);
+    // Remembering drops expired entries too: a store only written to (deleted job ids) stays bounded.
+    store.remember("a", "d", "job-a", 2_000);
+    store.remember("b", "d", "job-b", 3_000);
+    expect(store.size).toBe(1);
   });
 
   it("tells apart requests that differ only in lone surrogates or payload text JSON cannot parse", () => {
