@@ -15,11 +15,21 @@ describe("ReportService", () => {
 
     expect(scheduler.getAll()).toHaveLength(1);
     expect(job).toMatchObject({
+      key: "daily-report/TENANT-001",
       name: "daily-report-TENANT-001",
       schedule: { type: "cron", expression: "0 2 * * *", timezone: "Asia/Tokyo" },
       status: "pending",
       nextRunAt: new Date("2030-01-01T17:00:00Z"), // 02:00 in Tokyo
     });
+  });
+
+  it("keeps one job per tenant, with no prefix confusion, when replicas start at once", async () => {
+    const scheduler = new InMemorySchedulerClient({ clock: "manual", startTime: new Date("2030-01-01T00:00:00Z") });
+    const tenant10 = await new ReportService(scheduler, "TENANT-10").start();
+    const replicas = await Promise.all([1, 2, 3].map(() => new ReportService(scheduler, "TENANT-1").start()));
+    expect(new Set(replicas.map((j) => j.id)).size).toBe(1);
+    expect(replicas[0].id).not.toBe(tenant10.id);
+    expect(scheduler.getAll().map((j) => j.key)).toEqual(["daily-report/TENANT-10", "daily-report/TENANT-1"]);
   });
 
   it("gets its payload delivered at 02:00 Tokyo time, retried after a failure", async () => {

@@ -1,6 +1,7 @@
 /**
  * Scenario from the design document: a report service registers its daily cron job when it
- * starts. Registration is idempotent (a restart must not create a second job).
+ * starts. Registration is idempotent (a restart must not create a second job): `ensureJob` with
+ * a unique key per tenant.
  *
  *   npx tsx examples/report-service.ts              # against an embedded test server
  *   SCHEDULER_URL=http://localhost:8093 npx tsx examples/report-service.ts
@@ -16,18 +17,21 @@ export class ReportService {
     private readonly tenantId: string,
   ) {}
 
-  /** Registers the daily report (02:00 Asia/Tokyo) unless this tenant's job already exists. */
+  /**
+   * Registers the daily report (02:00 Asia/Tokyo) under this tenant's key: created on the first
+   * start, found unchanged on every later one, updated when this code changes it. Atomic on the
+   * scheduler, so replicas starting at once still end with one job.
+   */
   async start(): Promise<Job> {
-    const name = `${DAILY_REPORT}-${this.tenantId}`;
-    const [existing] = await this.scheduler.listJobs({ namePrefix: name });
-    if (existing !== undefined && existing.status !== "cancelled") return existing;
-    return this.scheduler.createJob({
-      name,
+    const { job } = await this.scheduler.ensureJob({
+      key: `${DAILY_REPORT}/${this.tenantId}`,
+      name: `${DAILY_REPORT}-${this.tenantId}`,
       schedule: { type: "cron", expression: "0 2 * * *", timezone: "Asia/Tokyo" },
       payload: { report_type: "daily", tenant_id: this.tenantId },
       maxRetries: 3,
       timeoutSecs: 300,
     });
+    return job;
   }
 }
 

@@ -12,11 +12,13 @@ export { InMemorySchedulerClient } from "./in-memory/in-memory-scheduler-client.
 export type { InMemorySchedulerClientOptions } from "./in-memory/in-memory-scheduler-client.js";
 export { SchedulerError, SCHEDULER_ERROR_CODES } from "./errors/scheduler-error.js";
 export type { SchedulerErrorCode, SchedulerErrorOptions } from "./errors/scheduler-error.js";
-export { JOB_STATUSES } from "./types/job.js";
-export type { Job, JobFilter, JobRequest, JobStatus } from "./types/job.js";
+export { JOB_STATUSES, OVERLAP_POLICIES } from "./types/job.js";
+export type { Job, JobFilter, JobRequest, JobStatus, OverlapPolicy } from "./types/job.js";
+export { ENSURE_JOB_OUTCOMES } from "./types/job-changes.js";
+export type { EnsureJobOutcome, EnsureJobResult, JobChanges } from "./types/job-changes.js";
 export type { Schedule, ScheduleType } from "./types/schedule.js";
-export { EXECUTION_RESULTS } from "./types/execution.js";
-export type { ExecutionResult, JobCompletedEvent, JobExecution } from "./types/execution.js";
+export { EXECUTION_RESULTS, EXECUTION_TRIGGERS } from "./types/execution.js";
+export type { ExecutionResult, ExecutionTrigger, JobCompletedEvent, JobExecution } from "./types/execution.js";
 export type { CallOptions, ListOptions } from "./types/call-options.js";
 export type { ExecutionContext, Executor } from "./engine/executor.js";
 export type { JobCompletedListener } from "./engine/scheduler-engine.js";

@@ -1,6 +1,7 @@
 import type { CallOptions, ListOptions } from "./types/call-options.js";
 import type { JobExecution } from "./types/execution.js";
 import type { Job, JobFilter, JobRequest } from "./types/job.js";
+import type { EnsureJobResult, JobChanges } from "./types/job-changes.js";
 
 /**
  * The scheduler operations, implemented by {@link GrpcSchedulerClient} (a real server) and
@@ -13,7 +14,8 @@ import type { Job, JobFilter, JobRequest } from "./types/job.js";
 export interface SchedulerClient {
   /**
    * Registers a job; it comes back `pending` with `nextRunAt` set.
-   * @throws `INVALID_SCHEDULE`, `INVALID_ARGUMENT` (checked before any network I/O), `TIMEOUT`, `SERVER_ERROR`
+   * @throws `INVALID_SCHEDULE`, `INVALID_ARGUMENT` (checked before any network I/O),
+   *   `JOB_ALREADY_EXISTS` (`req.key` is in use; `existingJobId` names the job), `TIMEOUT`, `SERVER_ERROR`
    */
   createJob(req: JobRequest, options?: CallOptions): Promise<Job>;
   /**
@@ -48,4 +50,47 @@ export interface SchedulerClient {
   iterateJobs(filter?: JobFilter, options?: ListOptions): AsyncIterable<Job>;
   /** Like {@link SchedulerClient.getExecutions}, one page at a time. (Additive.) */
   iterateExecutions(jobId: string, options?: ListOptions): AsyncIterable<JobExecution>;
+  /**
+   * The start-up call: makes the job with `req.key` (required) be as `req` says, atomically on
+   * the scheduler - creates it (`"created"`), finds it as requested (`"unchanged"`), or updates
+   * every field to the request (`"updated"`, as {@link SchedulerClient.updateJob}). Replicas
+   * calling it at once end with one job. A one-shot whose `runAt` has passed matches the job it
+   * created. `idempotencyKey` is not used (the key makes the call safe to repeat). (Additive.)
+   * @throws `INVALID_ARGUMENT` (no `key`, or a rule of `createJob`), `INVALID_SCHEDULE`,
+   *   `INVALID_STATE` (the job with the key is completed, failed or cancelled and the request differs)
+   */
+  ensureJob(req: JobRequest, options?: CallOptions): Promise<EnsureJobResult>;
+  /**
+   * Changes the fields given in `changes` (the others keep their values) and returns the job.
+   * The next fire is recomputed from now; an execution running is not disturbed (it keeps the
+   * job, and the timeout, it started with). (Additive.)
+   * @throws `JOB_NOT_FOUND`, `INVALID_STATE` (completed, failed or cancelled job), and the
+   *   `INVALID_ARGUMENT` / `INVALID_SCHEDULE` of `createJob` with the same field names
+   */
+  updateJob(jobId: string, changes: JobChanges, options?: CallOptions): Promise<Job>;
+  /**
+   * Runs the job now, outside its schedule, and returns the execution it started (trigger
+   * `"manual"`, attempt 1; already finished if the executor finished at once). A paused job runs
+   * and stays paused. A running job follows its overlap policy: under `"allow_all"` another
+   * execution starts; under `"skip"` and `"buffer_one"` the call fails with `INVALID_STATE`.
+   * Under `"skip"` the fires the run overlaps are skipped. The gRPC client sends a request id, so
+   * its retries never start a second execution. (Additive.)
+   * @throws `JOB_NOT_FOUND`, `INVALID_STATE` (completed, failed or cancelled job; running, see above)
+   */
+  triggerJob(jobId: string, options?: CallOptions): Promise<JobExecution>;
+  /**
+   * Removes the job and its executions; its key is free again and every later call on it fails
+   * with `JOB_NOT_FOUND`. A running execution is aborted. Deleting a deleted job resolves (within
+   * the scheduler's idempotency window, 24 h by default), so retrying is safe. (Additive.)
+   * @throws `JOB_NOT_FOUND` (an id that never named a job)
+   */
+  deleteJob(jobId: string, options?: CallOptions): Promise<void>;
+  /**
+   * The job's next `count` fire times as the scheduler computes them, earliest first: time zone,
+   * daylight saving time and active window included; none while paused or ended; a one-shot's
+   * single fire until it has run. Owed retries are not fires. (Additive.)
+   * @param count 1 to 100. @default 10
+   * @throws `JOB_NOT_FOUND`, `INVALID_ARGUMENT` (field `count`)
+   */
+  getUpcomingFires(jobId: string, count?: number, options?: CallOptions): Promise<Date[]>;
 }

@@ -43,6 +43,7 @@ describe("examples/readme/ run by themselves (npx tsx <file>) print what they fo
     ["quickstart.ts", "pending\nsucceeded\n1"],
     ["unit-test-double.ts", "2030-01-01T03:30:00.000Z attempt 1: failed (database busy)\n2030-01-01T03:30:01.000Z attempt 2: succeeded\nevents: 2"],
     ["iterate.ts", "tenant-0-sync\ntenant-119-sync\n120"],
+    ["job-management.ts", "created\nunchanged\n2030-01-02T00:00:00.000Z\n2030-01-03T00:00:00.000Z\nmanual succeeded"],
   ])("%s", (file, printed) => {
     const result = run(file);
     expect([result.status, result.stdout.trim(), result.stderr]).toEqual([0, printed, ""]);

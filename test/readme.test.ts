@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEFAULT_TIMEOUT_MS, DEFAULTS, JOB_STATUSES, SCHEDULER_ERROR_CODES, TRANSITION_RULES } from "@k1s0/scheduler-client";
 import { main as iterate } from "../examples/readme/iterate.js";
+import { main as jobManagement } from "../examples/readme/job-management.js";
 import { main as kafkaSubscriber } from "../examples/readme/kafka-subscriber.js";
 import { main as quickstart } from "../examples/readme/quickstart.js";
 import { main as unitTestDouble } from "../examples/readme/unit-test-double.js";
@@ -24,6 +25,7 @@ describe("README", () => {
     expect(blocks.map((b) => b[1])).toEqual([
       "examples/readme/quickstart.ts",
       "examples/readme/unit-test-double.ts",
+      "examples/readme/job-management.ts",
       "examples/readme/iterate.ts",
       "examples/readme/kafka-subscriber.ts",
     ]);
@@ -44,6 +46,10 @@ describe("README", () => {
     ]);
   });
 
+  it("job management: ensure twice, update, upcoming fires, run now, delete twice", async () => {
+    expect(await jobManagement()).toEqual(["created", "unchanged", "2030-01-02T00:00:00.000Z", "2030-01-03T00:00:00.000Z", "manual succeeded"]);
+  });
+
   it("iterate: stops after 120 of 250 jobs", async () => {
     expect(await iterate()).toEqual(["tenant-0-sync", "tenant-119-sync", "120"]);
   });
@@ -57,9 +63,12 @@ describe("README", () => {
     expect(rows.map((r) => r[0]).sort()).toEqual([...JOB_STATUSES].sort());
     for (const [status, ...cells] of rows) {
       const rules = TRANSITION_RULES[status as (typeof JOB_STATUSES)[number]];
-      const expected = (["pause", "resume", "cancel"] as const).map((op) => {
+      const expected = (["pause", "resume", "cancel", "update", "trigger", "delete"] as const).map((op) => {
         const rule = rules[op];
-        return rule === "noop" ? "no-op" : rule === "invalid" ? "INVALID_STATE" : rule.to;
+        if (rule === "noop") return "no-op";
+        if (rule === "invalid") return "INVALID_STATE";
+        if (rule === "overlap") return "by overlap policy";
+        return rule === "deleted" ? "deleted" : rule.to;
       });
       expect(cells).toEqual(expected);
     }

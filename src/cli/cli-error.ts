@@ -8,9 +8,9 @@ export class UsageError extends Error {
 /**
  * Exit codes of `k1s0-scheduler`:
  * 0 success; 1 the operation failed (server error, timeout, invalid state); 2 usage error;
- * 3 job not found; 4 invalid request (bad schedule or argument).
+ * 3 job not found; 4 invalid request (bad schedule or argument); 5 a job with the key already exists.
  */
-export const EXIT_CODES = { ok: 0, failed: 1, usage: 2, notFound: 3, invalidRequest: 4 } as const;
+export const EXIT_CODES = { ok: 0, failed: 1, usage: 2, notFound: 3, invalidRequest: 4, alreadyExists: 5 } as const;
 
 const EXIT_BY_CODE: Record<SchedulerErrorCode, number> = {
   JOB_NOT_FOUND: EXIT_CODES.notFound,
@@ -21,6 +21,7 @@ const EXIT_BY_CODE: Record<SchedulerErrorCode, number> = {
   TIMEOUT: EXIT_CODES.failed,
   SERVER_ERROR: EXIT_CODES.failed,
   RESOURCE_EXHAUSTED: EXIT_CODES.failed,
+  JOB_ALREADY_EXISTS: EXIT_CODES.alreadyExists,
 };
 
 /** One readable line and an exit code for any error; never a stack trace. */

@@ -1,15 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { SchedulerError } from "../errors/scheduler-error.js";
 import { GrpcSchedulerClient } from "../grpc/grpc-scheduler-client.js";
 import { KafkaJobCompletedSubscriber } from "../kafka/kafka-job-completed-subscriber.js";
 import { createTestServer } from "../testing/test-server.js";
-import { JOB_STATUSES, type JobFilter, type JobRequest, type JobStatus } from "../types/job.js";
+import { JOB_STATUSES, type JobFilter, type JobRequest, type JobStatus, OVERLAP_POLICIES, type OverlapPolicy } from "../types/job.js";
+import type { JobChanges } from "../types/job-changes.js";
 import type { Schedule } from "../types/schedule.js";
 import { validateSchedule } from "../validation/schedule-rules.js";
 import { nextCronFire, DEFAULT_TIME_ZONE } from "../schedule/cron-expression.js";
 import { UsageError } from "./cli-error.js";
-import { durationOption, intOption, noPositionals, onePositional } from "./options.js";
-import { eventLine, executionsTable, jobDetails, jobsTable, lagLine, lagTable, toJson } from "./render.js";
+import { dateOption, durationOption, intOption, noPositionals, onePositional } from "./options.js";
+import { eventLine, executionLine, executionsTable, jobDetails, jobsTable, lagLine, lagTable, toJson } from "./render.js";
 
 /** Options every command accepts. */
 const GLOBAL_OPTIONS = {
@@ -53,12 +55,30 @@ async function withClient<T>(c: GrpcSchedulerClient, work: (c: GrpcSchedulerClie
   }
 }
 
-/** `jobs list|get|create|pause|resume|cancel` */
+/** Options of `jobs create`, `jobs ensure` and `jobs update`: what a job is. */
+const JOB_OPTIONS = {
+  name: { type: "string" },
+  cron: { type: "string" },
+  tz: { type: "string" },
+  at: { type: "string" },
+  every: { type: "string" },
+  payload: { type: "string" },
+  "max-retries": { type: "string" },
+  "timeout-secs": { type: "string" },
+  key: { type: "string" },
+  overlap: { type: "string" },
+  "start-at": { type: "string" },
+  "end-at": { type: "string" },
+} as const satisfies NonNullable<ParseArgsConfig["options"]>;
+
+type JobValues = { [K in keyof typeof JOB_OPTIONS]?: string | undefined };
+
+/** `jobs list|get|create|ensure|update|trigger|delete|pause|resume|cancel` */
 export async function jobsCommand(args: string[], io: CliIo): Promise<void> {
   const [action, ...rest] = args;
   switch (action) {
     case "list": {
-      const { values, positionals } = parse(rest, { status: { type: "string" }, prefix: { type: "string" } });
+      const { values, positionals } = parse(rest, { status: { type: "string" }, prefix: { type: "string" }, key: { type: "string" } });
       noPositionals(positionals);
       if (values.status !== undefined && !(JOB_STATUSES as readonly string[]).includes(values.status)) {
         throw new UsageError(`--status must be one of ${JOB_STATUSES.join(", ")}, got "${values.status}"`);
@@ -66,39 +86,74 @@ export async function jobsCommand(args: string[], io: CliIo): Promise<void> {
       const filter: JobFilter = {
         ...(values.status === undefined ? {} : { status: values.status as JobStatus }),
         ...(values.prefix === undefined ? {} : { namePrefix: values.prefix }),
+        ...(values.key === undefined ? {} : { key: values.key }),
       };
       const jobs = await withClient(client(values, io), (c) => c.listJobs(filter));
       io.out(values.json ? toJson(jobs) : jobs.length === 0 ? "no jobs" : jobsTable(jobs));
       return;
     }
     case "get": {
-      const { values, positionals } = parse(rest, {});
-      const job = await withClient(client(values, io), (c) => c.getJob(onePositional(positionals, "job id")));
+      const { values, positionals } = parse(rest, { fires: { type: "string" } });
+      const id = onePositional(positionals, "job id");
+      const count = intOption("fires", values.fires, 5, 1, 100);
+      const [job, fires] = await withClient(client(values, io), (c) => Promise.all([c.getJob(id), firesOrError(c.getUpcomingFires(id, count))]));
+      // The fire times are extra: a server older than GetUpcomingFires (0.1.0) still shows the job.
+      if (values.json) io.out(toJson(fires instanceof SchedulerError ? { ...job, upcomingFiresError: `${fires.code}: ${fires.message}` } : { ...job, upcomingFires: fires }));
+      else io.out(jobDetails(job, fires instanceof SchedulerError ? `unavailable (${fires.code}: ${fires.message})` : fires));
+      return;
+    }
+    case "create":
+    case "ensure": {
+      const { values, positionals } = parse(rest, JOB_OPTIONS);
+      noPositionals(positionals);
+      if (values.name === undefined) throw new UsageError(`jobs ${action} needs --name`);
+      if (action === "ensure" && values.key === undefined) throw new UsageError("jobs ensure needs --key");
+      const schedule = scheduleFrom(values);
+      if (schedule === undefined) throw new UsageError(`jobs ${action} needs exactly one of --cron, --at or --every`);
+      const request: JobRequest = {
+        name: values.name,
+        schedule,
+        payload: payloadFrom(values.payload),
+        ...(values.key === undefined ? {} : { key: values.key }),
+        ...jobSettings(values),
+      };
+      if (action === "create") {
+        const job = await withClient(client(values, io), (c) => c.createJob(request));
+        io.out(values.json ? toJson(job) : jobDetails(job));
+      } else {
+        const result = await withClient(client(values, io), (c) => c.ensureJob(request));
+        io.out(values.json ? toJson(result) : `${result.outcome}\n${jobDetails(result.job)}`);
+      }
+      return;
+    }
+    case "update": {
+      const { values, positionals } = parse(rest, JOB_OPTIONS);
+      const id = onePositional(positionals, "job id");
+      if (values.key !== undefined) throw new UsageError("--key cannot be changed (delete the job and create it again)");
+      const schedule = scheduleFrom(values);
+      const changes: JobChanges = {
+        ...(values.name === undefined ? {} : { name: values.name }),
+        ...(schedule === undefined ? {} : { schedule }),
+        ...(values.payload === undefined ? {} : { payload: payloadFrom(values.payload) }),
+        ...changedSettings(values),
+      };
+      if (Object.keys(changes).length === 0) throw new UsageError("jobs update needs at least one option to change");
+      const job = await withClient(client(values, io), (c) => c.updateJob(id, changes));
       io.out(values.json ? toJson(job) : jobDetails(job));
       return;
     }
-    case "create": {
-      const { values, positionals } = parse(rest, {
-        name: { type: "string" },
-        cron: { type: "string" },
-        tz: { type: "string" },
-        at: { type: "string" },
-        every: { type: "string" },
-        payload: { type: "string" },
-        "max-retries": { type: "string" },
-        "timeout-secs": { type: "string" },
-      });
-      noPositionals(positionals);
-      if (values.name === undefined) throw new UsageError("jobs create needs --name");
-      const request: JobRequest = {
-        name: values.name,
-        schedule: scheduleFrom(values),
-        payload: payloadFrom(values.payload),
-        ...(values["max-retries"] === undefined ? {} : { maxRetries: intOption("max-retries", values["max-retries"], 0, 0, 1_000_000) }),
-        ...(values["timeout-secs"] === undefined ? {} : { timeoutSecs: intOption("timeout-secs", values["timeout-secs"], 0, 0, 1_000_000_000) }),
-      };
-      const job = await withClient(client(values, io), (c) => c.createJob(request));
-      io.out(values.json ? toJson(job) : jobDetails(job));
+    case "trigger": {
+      const { values, positionals } = parse(rest, {});
+      const id = onePositional(positionals, "job id");
+      const execution = await withClient(client(values, io), (c) => c.triggerJob(id));
+      io.out(values.json ? toJson(execution) : executionLine(execution));
+      return;
+    }
+    case "delete": {
+      const { values, positionals } = parse(rest, {});
+      const id = onePositional(positionals, "job id");
+      await withClient(client(values, io), (c) => c.deleteJob(id));
+      io.out(values.json ? toJson({ id, deleted: true }) : `${id} deleted`);
       return;
     }
     case "pause":
@@ -114,19 +169,60 @@ export async function jobsCommand(args: string[], io: CliIo): Promise<void> {
       return;
     }
     default:
-      throw new UsageError(action === undefined ? "jobs needs an action: list, get, create, pause, resume or cancel" : `unknown jobs action "${action}"`);
+      throw new UsageError(
+        action === undefined
+          ? "jobs needs an action: list, get, create, ensure, update, trigger, delete, pause, resume or cancel"
+          : `unknown jobs action "${action}"`,
+      );
   }
 }
 
-function scheduleFrom(values: { cron?: string | undefined; tz?: string | undefined; at?: string | undefined; every?: string | undefined }): Schedule {
+/** The fire times, or the `SchedulerError` that kept the server from giving them. */
+async function firesOrError(fires: Promise<Date[]>): Promise<Date[] | SchedulerError> {
+  try {
+    return await fires;
+  } catch (err) {
+    if (err instanceof SchedulerError) return err;
+    throw err;
+  }
+}
+
+/** `--max-retries`, `--timeout-secs`, `--overlap`, `--start-at` and `--end-at`, as given. */
+function jobSettings(values: JobValues): Pick<JobRequest, "maxRetries" | "timeoutSecs" | "overlap" | "startAt" | "endAt"> {
+  if (values.overlap !== undefined && !(OVERLAP_POLICIES as readonly string[]).includes(values.overlap)) {
+    throw new UsageError(`--overlap must be one of ${OVERLAP_POLICIES.join(", ")}, got "${values.overlap}"`);
+  }
+  const startAt = values["start-at"];
+  const endAt = values["end-at"];
+  return {
+    ...(values["max-retries"] === undefined ? {} : { maxRetries: intOption("max-retries", values["max-retries"], 0, 0, 1_000_000) }),
+    ...(values["timeout-secs"] === undefined ? {} : { timeoutSecs: intOption("timeout-secs", values["timeout-secs"], 0, 0, 1_000_000_000) }),
+    ...(values.overlap === undefined ? {} : { overlap: values.overlap as OverlapPolicy }),
+    ...(startAt === undefined ? {} : { startAt: dateOption("start-at", startAt) }),
+    ...(endAt === undefined ? {} : { endAt: dateOption("end-at", endAt) }),
+  };
+}
+
+/** `jobs update`: {@link jobSettings}, where `--start-at none` / `--end-at none` remove a window end. */
+function changedSettings(values: JobValues): Pick<JobChanges, "maxRetries" | "timeoutSecs" | "overlap" | "startAt" | "endAt"> {
+  const cleared = (name: "start-at" | "end-at") => values[name] === "none";
+  const settings: JobChanges = jobSettings({ ...values, ...(cleared("start-at") ? { "start-at": undefined } : {}), ...(cleared("end-at") ? { "end-at": undefined } : {}) });
+  if (cleared("start-at")) settings.startAt = null;
+  if (cleared("end-at")) settings.endAt = null;
+  return settings;
+}
+
+/** The schedule given by `--cron [--tz]`, `--at` or `--every`; `undefined` when none is. */
+function scheduleFrom(values: JobValues): Schedule | undefined {
   const given = [values.cron, values.at, values.every].filter((v) => v !== undefined).length;
-  if (given !== 1) throw new UsageError("jobs create needs exactly one of --cron, --at or --every");
+  if (given > 1) throw new UsageError("give one of --cron, --at or --every, not several");
   if (values.cron !== undefined) {
     return values.tz === undefined ? { type: "cron", expression: values.cron } : { type: "cron", expression: values.cron, timezone: values.tz };
   }
   if (values.tz !== undefined) throw new UsageError("--tz goes with --cron");
   if (values.at !== undefined) return { type: "one_shot", runAt: new Date(values.at) };
-  return { type: "interval", intervalMs: durationOption("every", values.every as string) };
+  if (values.every !== undefined) return { type: "interval", intervalMs: durationOption("every", values.every) };
+  return undefined;
 }
 
 function payloadFrom(text: string | undefined): unknown {

@@ -14,10 +14,19 @@ Commands:
   dev-server [--port 8093] [--host 127.0.0.1] [--kafka host:port,...] [--topic T]
              [--max-jobs 20000] [--max-stored-bytes 536870912]
                          run a scheduler (the test server, real time) until Ctrl-C
-  jobs list [--status S] [--prefix P]
-  jobs get <jobId>
+  jobs list [--status S] [--prefix P] [--key K]
+  jobs get <jobId> [--fires 5]   the job and its next fire times (server-computed)
   jobs create --name N (--cron "EXPR" [--tz ZONE] | --at ISO-8601 | --every 10m)
-              [--payload JSON] [--max-retries N] [--timeout-secs N]
+              [--payload JSON] [--max-retries N] [--timeout-secs N] [--key K]
+              [--overlap skip|buffer_one|allow_all] [--start-at ISO] [--end-at ISO]
+  jobs ensure --key K --name N (schedule) [options of create]
+                         create the job with this key, or update it to this; prints
+                         created, unchanged or updated
+  jobs update <jobId> [--name N] [--cron "EXPR" [--tz Z] | --at ISO | --every 10m]
+              [--payload JSON] [--max-retries N] [--timeout-secs N] [--overlap P]
+              [--start-at ISO|none] [--end-at ISO|none]
+  jobs trigger <jobId>   run it now; prints the execution it started
+  jobs delete <jobId>    remove it and its executions
   jobs pause|resume|cancel <jobId>
   executions <jobId>
   cron next "<expr>" [--tz ZONE] [-n 5] [--from ISO-8601]
@@ -35,7 +44,8 @@ Options for every command:
   --timeout-ms N    deadline per call (default 10000)
   -h, --help        this text;  --version  the package version
 
-Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 job not found, 4 invalid request.`;
+Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 job not found, 4 invalid request,
+5 a job with the key already exists.`;
 
 const COMMANDS: Record<string, (args: string[], io: CliIo) => Promise<void>> = {
   "dev-server": devServerCommand,

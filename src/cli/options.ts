@@ -27,3 +27,10 @@ export function onePositional(positionals: string[], what: string): string {
 export function noPositionals(positionals: string[]): void {
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
 }
+
+/** An instant such as `2040-03-10T12:00:00Z` (anything `Date` parses). */
+export function dateOption(name: string, value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`--${name} must be an ISO 8601 date such as 2040-03-10T12:00:00Z, got "${value}"`);
+  return date;
+}

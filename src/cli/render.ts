@@ -19,7 +19,11 @@ export function jobsTable(jobs: Job[]): string {
   );
 }
 
-export function jobDetails(j: Job): string {
+/**
+ * A job as `name  value` rows; with `upcomingFires`, one `upcoming` row per fire time (or one
+ * saying why there are none to show).
+ */
+export function jobDetails(j: Job, upcomingFires?: Date[] | string): string {
   const rows: [string, string][] = [
     ["id", j.id],
     ["name", j.name],
@@ -30,7 +34,13 @@ export function jobDetails(j: Job): string {
     ["max retries", String(j.maxRetries)],
     ["timeout", `${j.timeoutSecs} s`],
     ["payload", JSON.stringify(j.payload)],
+    ["key", j.key ?? "-"],
+    ["overlap", j.overlap],
+    ["window", j.startAt === undefined && j.endAt === undefined ? "-" : `${iso(j.startAt)} .. ${iso(j.endAt)}`],
   ];
+  if (typeof upcomingFires === "string") rows.push(["upcoming", upcomingFires]);
+  else if (upcomingFires?.length === 0) rows.push(["upcoming", "none"]);
+  else for (const at of upcomingFires ?? []) rows.push(["upcoming", iso(at)]);
   const width = Math.max(...rows.map(([k]) => k.length));
   return rows.map(([k, v]) => `${k.padEnd(width)}  ${v}`).join("\n");
 }
@@ -40,13 +50,19 @@ export function executionsTable(executions: JobExecution[]): string {
     executions.map((e) => ({
       id: e.id,
       attempt: String(e.attempt),
+      trigger: e.trigger ?? "-",
       result: e.result,
       started: iso(e.startedAt),
       finished: iso(e.finishedAt),
       error: e.error ?? "",
     })),
-    ["id", "attempt", "result", "started", "finished", "error"],
+    ["id", "attempt", "trigger", "result", "started", "finished", "error"],
   );
+}
+
+/** One execution on a line: id, what started it, attempt, result, start. */
+export function executionLine(e: JobExecution): string {
+  return [e.id, e.trigger ?? "-", `attempt ${e.attempt}`, e.result, iso(e.startedAt)].join("  ");
 }
 
 export function eventLine(e: JobCompletedEvent): string {

@@ -1,3 +1,4 @@
+import type { ExecutionTrigger } from "../types/execution.js";
 import type { Job } from "../types/job.js";
 import type { ExecutionContext } from "./executor.js";
 
@@ -42,7 +43,13 @@ const SIGNAL: PropertyDescriptor = {
 };
 
 /** What the executor is handed; its `signal` is made only if the executor reads it. */
-export function executionContext(job: Job, executionId: string, attempt: number, controller: LazyAbortController): ExecutionContext {
-  const ctx = { job, executionId, attempt, [CONTROLLER]: controller };
+export function executionContext(
+  job: Job,
+  executionId: string,
+  attempt: number,
+  controller: LazyAbortController,
+  trigger: ExecutionTrigger = "schedule",
+): ExecutionContext {
+  const ctx = { job, executionId, attempt, trigger, [CONTROLLER]: controller };
   return Object.defineProperty(ctx, "signal", SIGNAL) as typeof ctx & ExecutionContext;
 }

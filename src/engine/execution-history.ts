@@ -1,4 +1,4 @@
-import type { ExecutionResult, JobExecution } from "../types/execution.js";
+import type { ExecutionResult, ExecutionTrigger, JobExecution } from "../types/execution.js";
 
 /** An execution as the engine holds it (mutable until it finishes). */
 export interface ExecutionRecord {
@@ -6,6 +6,7 @@ export interface ExecutionRecord {
   readonly jobId: string;
   readonly startedAtMs: number;
   readonly attempt: number;
+  readonly trigger: ExecutionTrigger;
   finishedAtMs: number | undefined;
   result: ExecutionResult;
   error: string | undefined;
@@ -21,6 +22,7 @@ export function toJobExecution(r: ExecutionRecord): JobExecution {
     result: r.result,
     ...(r.error === undefined ? {} : { error: r.error }),
     attempt: r.attempt,
+    trigger: r.trigger,
   };
 }
 

@@ -1,3 +1,4 @@
+import type { ExecutionTrigger } from "../types/execution.js";
 import type { Job } from "../types/job.js";
 
 /** What an {@link Executor} is told about the execution it runs. */
@@ -8,9 +9,11 @@ export interface ExecutionContext {
   executionId: string;
   /** 1 for the first attempt of a fire, 2 for its first retry, and so on. */
   attempt: number;
+  /** What started it: a fire of the schedule, `triggerJob`, or a retry. (Additive.) */
+  trigger: ExecutionTrigger;
   /**
    * Aborted when the execution times out (`timeoutSecs`, reason a `TimeoutError` `DOMException`)
-   * or the job is cancelled while it runs.
+   * or the job is cancelled or deleted while it runs.
    */
   signal: AbortSignal;
 }

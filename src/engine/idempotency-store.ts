@@ -1,42 +1,46 @@
-import { createHash } from "node:crypto";
-import { DEFAULT_TIME_ZONE } from "../schedule/cron-expression.js";
-import type { JobSpec } from "../types/job-spec.js";
 import { invalid } from "../validation/invalid.js";
 
-interface Entry {
-  jobId: string;
+interface Entry<T> {
+  value: T;
   /** SHA-256 of the request's canonical form (base64, 44 characters): fixed size, whatever the payload. */
   digest: string;
   atMs: number;
 }
 
 /**
- * Remembers which job each idempotency key created, for `windowMs`, so that a retried
- * CreateJob returns the original job instead of creating a second one. Each entry keeps a
- * fixed-size digest of the request, never a copy of it: a 1 MiB payload costs 44 bytes here.
+ * Remembers what each idempotency key produced (the job a CreateJob created, the execution a
+ * TriggerJob started), for `windowMs`, so that a retried request returns the original result
+ * instead of making a second one. Each entry keeps a fixed-size digest of the request (see
+ * `requestDigest`), never a copy of it: a 1 MiB payload costs 44 bytes here.
  */
-export class IdempotencyStore {
+export class IdempotencyStore<T> {
   // Insertion-ordered, so the oldest entries are at the front.
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, Entry<T>>();
 
-  constructor(private readonly windowMs: number) {}
+  /** @param field the request field the keys come from, named in errors. */
+  constructor(
+    private readonly windowMs: number,
+    private readonly field: string,
+  ) {}
 
   /**
-   * @returns the id of the job an earlier identical request created, or `undefined`.
+   * @returns what an earlier identical request (same `digest`) produced, or `undefined`.
    * @throws `INVALID_ARGUMENT` when the key was used for a different request.
    */
-  lookup(key: string, spec: JobSpec, nowMs: number): string | undefined {
+  lookup(key: string, digest: string, nowMs: number): T | undefined {
     this.prune(nowMs);
     const entry = this.entries.get(key);
     if (entry === undefined) return undefined;
-    if (entry.digest !== requestDigest(spec)) {
-      throw invalid("INVALID_ARGUMENT", "idempotencyKey", key, "was already used for a different request");
+    if (entry.digest !== digest) {
+      throw invalid("INVALID_ARGUMENT", this.field, key, "was already used for a different request");
     }
-    return entry.jobId;
+    return entry.value;
   }
 
-  remember(key: string, spec: JobSpec, jobId: string, nowMs: number): void {
-    this.entries.set(key, { jobId, digest: requestDigest(spec), atMs: nowMs });
+  /** Remembers `value` for `key` (dropping the entries older than the window first). */
+  remember(key: string, digest: string, value: T, nowMs: number): void {
+    this.prune(nowMs);
+    this.entries.set(key, { value, digest, atMs: nowMs });
   }
 
   /** Keys remembered now (expired ones are dropped on the next lookup). */
@@ -52,40 +56,3 @@ export class IdempotencyStore {
   }
 }
 
-/**
- * What makes two create requests "the same": the SHA-256 of their normalized form (see
- * {@link canonicalRequest}), so equal requests have equal digests and a collision between
- * different ones is out of reach.
- */
-export function requestDigest(spec: JobSpec): string {
-  return createHash("sha256").update(canonicalRequest(spec), "utf8").digest("base64");
-}
-
-/**
- * A create request in normalized form: the default time zone spelled out, cron fields separated
- * by single spaces, one-shot times as epoch ms, and the payload as canonical JSON (object keys
- * sorted), so a retry that spells an equal request differently is still recognized.
- */
-function canonicalRequest(spec: JobSpec): string {
-  const s = (spec.schedule ?? {}) as unknown as Record<string, unknown>;
-  let schedule: unknown = s;
-  if (s.type === "cron") {
-    const expression = typeof s.expression === "string" ? s.expression.trim().split(/\s+/).join(" ") : s.expression;
-    schedule = { type: "cron", expression, timezone: s.timezone ?? DEFAULT_TIME_ZONE };
-  } else if (s.runAt instanceof Date) {
-    schedule = { ...s, runAt: s.runAt.getTime() };
-  }
-  return JSON.stringify([spec.name, schedule, canonicalJson(spec.payloadJson), spec.maxRetries, spec.timeoutSecs]);
-}
-
-function canonicalJson(text: string): string {
-  try {
-    return JSON.stringify(JSON.parse(text), (_key, value: unknown) =>
-      value !== null && typeof value === "object" && !Array.isArray(value)
-        ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-        : value,
-    );
-  } catch {
-    return text;
-  }
-}

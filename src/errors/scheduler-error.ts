@@ -13,6 +13,7 @@
  * | `SERVER_ERROR` | anything else: the server failed, or could not be reached |
  * | `UNAUTHENTICATED` | the server refused the credentials (missing or wrong token, certificate) |
  * | `RESOURCE_EXHAUSTED` | a limit was reached: the server's (job count, stored bytes) or the client's response size cap |
+ * | `JOB_ALREADY_EXISTS` | another job already has the requested `key` (see {@link SchedulerError.existingJobId}) |
  */
 export const SCHEDULER_ERROR_CODES = [
   "JOB_NOT_FOUND",
@@ -23,6 +24,7 @@ export const SCHEDULER_ERROR_CODES = [
   "INVALID_STATE",
   "UNAUTHENTICATED",
   "RESOURCE_EXHAUSTED",
+  "JOB_ALREADY_EXISTS",
 ] as const;
 
 /** One of {@link SCHEDULER_ERROR_CODES}. */
@@ -34,6 +36,8 @@ export interface SchedulerErrorOptions {
   cause?: unknown;
   /** The request field at fault, as a dotted path such as `"schedule.expression"`. */
   field?: string;
+  /** With `JOB_ALREADY_EXISTS`: the id of the job that has the key. */
+  existingJobId?: string;
 }
 
 /**
@@ -57,6 +61,8 @@ export class SchedulerError extends Error {
   override readonly name = "SchedulerError";
   /** The request field at fault, when one field is (for example `"schedule.expression"`). */
   readonly field: string | undefined;
+  /** With `JOB_ALREADY_EXISTS`: the id of the job that already has the key. (Additive.) */
+  readonly existingJobId: string | undefined;
 
   constructor(
     message: string,
@@ -66,5 +72,6 @@ export class SchedulerError extends Error {
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.field = options.field;
+    this.existingJobId = options.existingJobId;
   }
 }

@@ -15,7 +15,9 @@ import type { SchedulerClient } from "../scheduler-client.js";
 import type { CallOptions, ListOptions } from "../types/call-options.js";
 import type { JobExecution } from "../types/execution.js";
 import type { Job, JobFilter, JobRequest } from "../types/job.js";
-import { resolvePageSize, toJobSpec, validateFilter, validateJobId } from "../validation/request-rules.js";
+import type { EnsureJobResult, JobChanges } from "../types/job-changes.js";
+import { toSpecChanges } from "../validation/change-rules.js";
+import { resolveFireCount, resolvePageSize, toEnsureSpec, toJobSpec, validateFilter, validateJobId } from "../validation/request-rules.js";
 import {
   type GrpcSchedulerClientOptions,
   type ResolvedGrpcSchedulerClientOptions,
@@ -94,6 +96,35 @@ export class GrpcSchedulerClient implements SchedulerClient {
   async getJob(jobId: string, options?: CallOptions): Promise<Job> {
     const id = validateJobId(jobId);
     return this.call(options, (o) => this.rpc.getJob(id, o));
+  }
+
+  async ensureJob(req: JobRequest, options?: CallOptions): Promise<EnsureJobResult> {
+    const spec = toEnsureSpec(req, this.options.clock.now());
+    return this.call(options, (o) => this.rpc.ensureJob(spec, o));
+  }
+
+  async updateJob(jobId: string, changes: JobChanges, options?: CallOptions): Promise<Job> {
+    const id = validateJobId(jobId);
+    const checked = toSpecChanges(changes, this.options.clock.now());
+    return this.call(options, (o) => this.rpc.updateJob(id, checked, o));
+  }
+
+  async triggerJob(jobId: string, options?: CallOptions): Promise<JobExecution> {
+    const id = validateJobId(jobId);
+    // One request id per call, reused by its retries: a retry never starts a second execution.
+    const requestId = randomUUID();
+    return this.call(options, (o) => this.rpc.triggerJob(id, requestId, o));
+  }
+
+  async deleteJob(jobId: string, options?: CallOptions): Promise<void> {
+    const id = validateJobId(jobId);
+    await this.call(options, (o) => this.rpc.deleteJob(id, o));
+  }
+
+  async getUpcomingFires(jobId: string, count?: number, options?: CallOptions): Promise<Date[]> {
+    const id = validateJobId(jobId);
+    const size = resolveFireCount(count);
+    return this.call(options, (o) => this.rpc.getUpcomingFires(id, size, o));
   }
 
   async listJobs(filter?: JobFilter, options?: ListOptions): Promise<Job[]> {

@@ -10,8 +10,10 @@ import type { SchedulerClient } from "../scheduler-client.js";
 import type { CallOptions, ListOptions } from "../types/call-options.js";
 import type { JobExecution } from "../types/execution.js";
 import type { Job, JobFilter, JobRequest } from "../types/job.js";
+import type { EnsureJobResult, JobChanges } from "../types/job-changes.js";
 import { toJob } from "../types/job-spec.js";
-import { toJobSpec, validateFilter } from "../validation/request-rules.js";
+import { toSpecChanges } from "../validation/change-rules.js";
+import { toEnsureSpec, toJobSpec, validateFilter } from "../validation/request-rules.js";
 
 /** Options of {@link InMemorySchedulerClient} (the test server takes the same scheduling options). */
 export interface InMemorySchedulerClientOptions {
@@ -30,7 +32,10 @@ export interface InMemorySchedulerClientOptions {
   retryInitialBackoffMs?: number;
   /** Longest delay between retries. @default 60000 */
   retryMaxBackoffMs?: number;
-  /** How long an idempotency key is remembered. @default 86400000 (24 h) */
+  /**
+   * How long an idempotency key, a `triggerJob` request id and a deleted job's id (so that
+   * deleting it again resolves) are remembered. @default 86400000 (24 h)
+   */
   idempotencyWindowMs?: number;
 }
 
@@ -81,6 +86,32 @@ export class InMemorySchedulerClient implements SchedulerClient {
     return toJob(this.engine.getJob(jobId));
   }
 
+  async ensureJob(req: JobRequest, options?: CallOptions): Promise<EnsureJobResult> {
+    checkCallOptions(options);
+    const { job, outcome } = this.engine.ensureJob(toEnsureSpec(req, this.engine.now()));
+    return { job: toJob(job), outcome };
+  }
+
+  async updateJob(jobId: string, changes: JobChanges, options?: CallOptions): Promise<Job> {
+    checkCallOptions(options);
+    return toJob(this.engine.updateJob(jobId, toSpecChanges(changes, this.engine.now())));
+  }
+
+  async triggerJob(jobId: string, options?: CallOptions): Promise<JobExecution> {
+    checkCallOptions(options);
+    return this.engine.triggerJob(jobId);
+  }
+
+  async deleteJob(jobId: string, options?: CallOptions): Promise<void> {
+    checkCallOptions(options);
+    this.engine.deleteJob(jobId);
+  }
+
+  async getUpcomingFires(jobId: string, count?: number, options?: CallOptions): Promise<Date[]> {
+    checkCallOptions(options);
+    return this.engine.upcomingFires(jobId, count);
+  }
+
   async listJobs(filter?: JobFilter, options?: ListOptions): Promise<Job[]> {
     return collectPages(this.jobPages(filter, options));
   }
@@ -113,7 +144,7 @@ export class InMemorySchedulerClient implements SchedulerClient {
     };
   }
 
-  /** Every job, oldest first (a test helper outside {@link SchedulerClient}, as in the design). */
+  /** Every job not deleted, oldest first (a test helper outside {@link SchedulerClient}, as in the design). */
   getAll(): Job[] {
     return this.engine.allJobs().map(toJob);
   }

@@ -1,8 +1,10 @@
-import { ExecutionResult as ExecutionResultPb } from "../../gen/k1s0/system/scheduler/v1/execution_pb.js";
-import { JobStatus as JobStatusPb } from "../../gen/k1s0/system/scheduler/v1/job_pb.js";
+import { ExecutionResult as ExecutionResultPb, ExecutionTrigger as ExecutionTriggerPb } from "../../gen/k1s0/system/scheduler/v1/execution_pb.js";
+import { JobStatus as JobStatusPb, OverlapPolicy as OverlapPolicyPb } from "../../gen/k1s0/system/scheduler/v1/job_pb.js";
+import { EnsureJobOutcome as EnsureJobOutcomePb } from "../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
 import { SchedulerError } from "../errors/scheduler-error.js";
-import type { ExecutionResult } from "../types/execution.js";
-import type { JobStatus } from "../types/job.js";
+import type { ExecutionResult, ExecutionTrigger } from "../types/execution.js";
+import type { JobStatus, OverlapPolicy } from "../types/job.js";
+import type { EnsureJobOutcome } from "../types/job-changes.js";
 
 /**
  * Two-way converters between a domain string union and a generated enum. The tables below are
@@ -40,4 +42,45 @@ export const executionResultConverter = makeConverters<ExecutionResult, Executio
   succeeded: ExecutionResultPb.SUCCEEDED,
   failed: ExecutionResultPb.FAILED,
   timed_out: ExecutionResultPb.TIMED_OUT,
+});
+
+/**
+ * `OverlapPolicy` <-> `k1s0.system.scheduler.v1.OverlapPolicy`. `OVERLAP_POLICY_UNSPECIFIED` (a
+ * request or a server that predates the field) reads as `"skip"`, as the contract says.
+ */
+export const overlapConverter = (() => {
+  const converters = makeConverters<OverlapPolicy, OverlapPolicyPb>("overlap policy", {
+    skip: OverlapPolicyPb.SKIP,
+    buffer_one: OverlapPolicyPb.BUFFER_ONE,
+    allow_all: OverlapPolicyPb.ALLOW_ALL,
+  });
+  return {
+    toProto: converters.toProto,
+    fromProto: (value: number): OverlapPolicy => (value === (OverlapPolicyPb.UNSPECIFIED as number) ? "skip" : converters.fromProto(value)),
+  };
+})();
+
+/**
+ * `ExecutionTrigger` <-> `k1s0.system.scheduler.v1.ExecutionTrigger`. It only says where an
+ * execution came from, so it never fails a read: `EXECUTION_TRIGGER_UNSPECIFIED` (a server that
+ * predates the field) and values newer than this client read as `undefined`.
+ */
+export const executionTriggerConverter = (() => {
+  const toWire: Record<ExecutionTrigger, ExecutionTriggerPb> = {
+    schedule: ExecutionTriggerPb.SCHEDULE,
+    manual: ExecutionTriggerPb.MANUAL,
+    retry: ExecutionTriggerPb.RETRY,
+  };
+  const fromWire = new Map<number, ExecutionTrigger>((Object.entries(toWire) as [ExecutionTrigger, ExecutionTriggerPb][]).map(([d, w]) => [w, d]));
+  return {
+    toProto: (value: ExecutionTrigger | undefined): ExecutionTriggerPb => (value === undefined ? ExecutionTriggerPb.UNSPECIFIED : toWire[value]),
+    fromProto: (value: number): ExecutionTrigger | undefined => fromWire.get(value),
+  };
+})();
+
+/** `EnsureJobOutcome` <-> `k1s0.system.scheduler.v1.EnsureJobOutcome`. */
+export const ensureOutcomeConverter = makeConverters<EnsureJobOutcome, EnsureJobOutcomePb>("ensure outcome", {
+  created: EnsureJobOutcomePb.CREATED,
+  unchanged: EnsureJobOutcomePb.UNCHANGED,
+  updated: EnsureJobOutcomePb.UPDATED,
 });

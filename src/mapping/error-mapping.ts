@@ -10,6 +10,7 @@ const REASONS: Record<DomainReason, { reason: ErrorReason; status: Code }> = {
   INVALID_SCHEDULE: { reason: ErrorReason.INVALID_SCHEDULE, status: Code.InvalidArgument },
   INVALID_ARGUMENT: { reason: ErrorReason.INVALID_ARGUMENT, status: Code.InvalidArgument },
   INVALID_STATE: { reason: ErrorReason.INVALID_STATE, status: Code.FailedPrecondition },
+  JOB_ALREADY_EXISTS: { reason: ErrorReason.JOB_ALREADY_EXISTS, status: Code.AlreadyExists },
 };
 
 const CODE_OF_REASON = new Map<ErrorReason, SchedulerErrorCode>(
@@ -25,6 +26,7 @@ const CODE_OF_STATUS = new Map<Code, SchedulerErrorCode>([
   [Code.Unauthenticated, "UNAUTHENTICATED"],
   [Code.PermissionDenied, "UNAUTHENTICATED"],
   [Code.ResourceExhausted, "RESOURCE_EXHAUSTED"],
+  [Code.AlreadyExists, "JOB_ALREADY_EXISTS"],
 ]);
 
 /**
@@ -48,6 +50,7 @@ export function toSchedulerError(err: unknown): SchedulerError {
   return new SchedulerError(message, code, {
     cause: err,
     ...(detail === undefined || detail.field === "" ? {} : { field: detail.field }),
+    ...(detail === undefined || detail.existingJobId === "" ? {} : { existingJobId: detail.existingJobId }),
   });
 }
 
@@ -64,7 +67,7 @@ export function toConnectError(err: unknown): ConnectError {
   if (err.code === "RESOURCE_EXHAUSTED") return new ConnectError(err.message, Code.ResourceExhausted);
   const { reason, status } = REASONS[err.code];
   return new ConnectError(err.message, status, undefined, [
-    { desc: ErrorDetailSchema, value: { reason, field: err.field ?? "" } },
+    { desc: ErrorDetailSchema, value: { reason, field: err.field ?? "", existingJobId: err.existingJobId ?? "" } },
   ]);
 }
 

@@ -1,4 +1,4 @@
-import type { ExecutionResult, JobCompletedEvent } from "../types/execution.js";
+import type { ExecutionResult, ExecutionTrigger, JobCompletedEvent } from "../types/execution.js";
 
 /**
  * The fast path of `decodeJobCompletedEvent` for JSON records: builds the domain event straight
@@ -22,7 +22,9 @@ import type { ExecutionResult, JobCompletedEvent } from "../types/execution.js";
  *   whole seconds with `Z`, the fraction as nanoseconds), then to milliseconds as `timestampMs`
  *   does;
  * - `result`: `EXECUTION_RESULT_SUCCEEDED|FAILED|TIMED_OUT` or their numbers 2, 3, 4;
- * - `attempt`: absent or an integer number 0 .. 2^32-1.
+ * - `attempt`: absent or an integer number 0 .. 2^32-1;
+ * - `trigger`: absent, or `EXECUTION_TRIGGER_UNSPECIFIED|SCHEDULE|MANUAL|RETRY` or their
+ *   numbers 0 to 3.
  * Everything else (null values, numbers as strings, offsets instead of `Z`, unknown or
  * non-final enum values, missing required fields, ...) returns `undefined`.
  */
@@ -36,6 +38,7 @@ export function eventFromCanonicalJson(json: unknown): JobCompletedEvent | undef
   let jobName: unknown;
   let attempt: unknown;
   let error: unknown;
+  let trigger: unknown;
   // Own enumerable keys, as fromJson's Object.entries() sees them.
   for (const key of Object.keys(obj)) {
     switch (key) {
@@ -60,6 +63,9 @@ export function eventFromCanonicalJson(json: unknown): JobCompletedEvent | undef
       case "error":
         error = obj[key];
         break;
+      case "trigger":
+        trigger = obj[key];
+        break;
       // The proto names: fromJson accepts them too (and rejects a field set twice).
       case "job_id":
       case "execution_id":
@@ -80,6 +86,8 @@ export function eventFromCanonicalJson(json: unknown): JobCompletedEvent | undef
   if (outcome === undefined) return undefined;
   const ms = timestampMsFromJson(completedAt);
   if (ms === undefined) return undefined;
+  const cause = triggerFromJson(trigger);
+  if (cause === false) return undefined;
   return {
     jobId,
     executionId,
@@ -88,7 +96,29 @@ export function eventFromCanonicalJson(json: unknown): JobCompletedEvent | undef
     jobName: jobName ?? "",
     attempt: attempt ?? 0,
     ...(error === undefined || error === "" ? {} : { error }),
+    ...(cause === undefined ? {} : { trigger: cause }),
   };
+}
+
+/** A trigger by JSON name or number (`undefined` for absent or unspecified); `false` for the full path. */
+function triggerFromJson(value: unknown): ExecutionTrigger | undefined | false {
+  switch (value) {
+    case undefined:
+    case "EXECUTION_TRIGGER_UNSPECIFIED":
+    case 0:
+      return undefined;
+    case "EXECUTION_TRIGGER_SCHEDULE":
+    case 1:
+      return "schedule";
+    case "EXECUTION_TRIGGER_MANUAL":
+    case 2:
+      return "manual";
+    case "EXECUTION_TRIGGER_RETRY":
+    case 3:
+      return "retry";
+    default:
+      return false;
+  }
 }
 
 const UINT32_MAX = 0xffffffff;

@@ -9,7 +9,7 @@ import {
   JobExecutionSchema,
 } from "../../gen/k1s0/system/scheduler/v1/execution_pb.js";
 import type { JobCompletedEvent, JobExecution } from "../types/execution.js";
-import { executionResultConverter } from "./enum-converters.js";
+import { executionResultConverter, executionTriggerConverter } from "./enum-converters.js";
 
 /** Domain execution -> wire. */
 export function executionToProto(e: JobExecution): JobExecutionPb {
@@ -21,6 +21,7 @@ export function executionToProto(e: JobExecution): JobExecutionPb {
     result: executionResultConverter.toProto(e.result),
     error: e.error ?? "",
     attempt: e.attempt,
+    trigger: executionTriggerConverter.toProto(e.trigger),
   });
 }
 
@@ -34,7 +35,14 @@ export function executionFromProto(pb: JobExecutionPb): JobExecution {
     result: executionResultConverter.fromProto(pb.result),
     ...(pb.error === "" ? {} : { error: pb.error }),
     attempt: pb.attempt,
+    ...withTrigger(pb.trigger),
   };
+}
+
+/** `{ trigger }`, or nothing for `EXECUTION_TRIGGER_UNSPECIFIED` (a server that predates it). */
+function withTrigger(value: number): { trigger?: NonNullable<JobExecution["trigger"]> } {
+  const trigger = executionTriggerConverter.fromProto(value);
+  return trigger === undefined ? {} : { trigger };
 }
 
 /** Domain event -> wire (the Kafka message). */
@@ -47,6 +55,7 @@ export function eventToProto(e: JobCompletedEvent): JobCompletedEventPb {
     jobName: e.jobName,
     attempt: e.attempt,
     error: e.error ?? "",
+    trigger: executionTriggerConverter.toProto(e.trigger),
   });
 }
 
@@ -60,5 +69,6 @@ export function eventFromProto(pb: JobCompletedEventPb): JobCompletedEvent {
     jobName: pb.jobName,
     attempt: pb.attempt,
     ...(pb.error === "" ? {} : { error: pb.error }),
+    ...withTrigger(pb.trigger),
   };
 }

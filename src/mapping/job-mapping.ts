@@ -1,5 +1,5 @@
 import { create } from "@bufbuild/protobuf";
-import { durationFromMs, durationMs, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
+import { durationFromMs, durationMs, type Timestamp, timestampFromMs, timestampMs } from "@bufbuild/protobuf/wkt";
 import {
   type Job as JobPb,
   JobSchema,
@@ -11,11 +11,16 @@ import {
   CreateJobRequestSchema,
 } from "../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
 import { SchedulerError } from "../errors/scheduler-error.js";
-import type { Job } from "../types/job.js";
+import type { Job, OverlapPolicy } from "../types/job.js";
 import type { JobSpec, StoredJob } from "../types/job-spec.js";
 import type { Schedule } from "../types/schedule.js";
 import { DEFAULTS } from "../validation/limits.js";
-import { jobStatusConverter } from "./enum-converters.js";
+import { jobStatusConverter, overlapConverter } from "./enum-converters.js";
+
+/** An optional instant -> wire (unset when absent). */
+export function optionalTimestamp(date: Date | undefined): Timestamp | undefined {
+  return date === undefined ? undefined : timestampFromMs(date.getTime());
+}
 
 /** Domain schedule -> wire. */
 export function scheduleToProto(s: Schedule): SchedulePb {
@@ -76,6 +81,10 @@ export function jobToProto(job: StoredJob): JobPb {
     timeoutSecs: job.timeoutSecs,
     createdAt: timestampFromMs(job.createdAt.getTime()),
     ...(job.nextRunAt === undefined ? {} : { nextRunAt: timestampFromMs(job.nextRunAt.getTime()) }),
+    key: job.key ?? "",
+    overlap: overlapConverter.toProto(job.overlap),
+    startAt: optionalTimestamp(job.startAt),
+    endAt: optionalTimestamp(job.endAt),
   });
 }
 
@@ -108,9 +117,13 @@ export function jobFromProto(pb: JobPb | undefined): Job {
     maxRetries: pb.maxRetries,
     timeoutSecs: pb.timeoutSecs,
     createdAt: new Date(pb.createdAt === undefined ? 0 : timestampMs(pb.createdAt)),
+    overlap: overlapConverter.fromProto(pb.overlap),
   };
   // Assigned, not spread in: listings map thousands of jobs.
   if (pb.nextRunAt !== undefined) job.nextRunAt = new Date(timestampMs(pb.nextRunAt));
+  if (pb.key !== "") job.key = pb.key;
+  if (pb.startAt !== undefined) job.startAt = new Date(timestampMs(pb.startAt));
+  if (pb.endAt !== undefined) job.endAt = new Date(timestampMs(pb.endAt));
   return job;
 }
 
@@ -123,6 +136,10 @@ export function jobSpecToProto(spec: JobSpec): CreateJobRequestPb {
     maxRetries: spec.maxRetries,
     timeoutSecs: spec.timeoutSecs,
     idempotencyKey: spec.idempotencyKey ?? "",
+    key: spec.key ?? "",
+    overlap: spec.overlap === undefined ? 0 : overlapConverter.toProto(spec.overlap),
+    startAt: optionalTimestamp(spec.startAt),
+    endAt: optionalTimestamp(spec.endAt),
   });
 }
 
@@ -135,5 +152,18 @@ export function jobSpecFromProto(pb: CreateJobRequestPb): JobSpec {
     maxRetries: pb.maxRetries ?? DEFAULTS.maxRetries,
     timeoutSecs: pb.timeoutSecs ?? DEFAULTS.timeoutSecs,
     ...(pb.idempotencyKey === "" ? {} : { idempotencyKey: pb.idempotencyKey }),
+    ...(pb.key === "" ? {} : { key: pb.key }),
+    overlap: overlapFromRequest(pb.overlap),
+    ...(pb.startAt === undefined ? {} : { startAt: new Date(timestampMs(pb.startAt)) }),
+    ...(pb.endAt === undefined ? {} : { endAt: new Date(timestampMs(pb.endAt)) }),
   };
+}
+
+/** A request's overlap policy; a value this server does not know is the caller's `INVALID_ARGUMENT`. */
+export function overlapFromRequest(value: number): OverlapPolicy {
+  try {
+    return overlapConverter.fromProto(value);
+  } catch {
+    throw new SchedulerError(`overlap is not a known OverlapPolicy, got ${value}`, "INVALID_ARGUMENT", { field: "overlap" });
+  }
 }

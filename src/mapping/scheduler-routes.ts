@@ -1,14 +1,16 @@
 import type { ConnectRouter } from "@connectrpc/connect";
 import { JobStatus as JobStatusPb } from "../../gen/k1s0/system/scheduler/v1/job_pb.js";
 import { SchedulerService } from "../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
+import { timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { PageBudget, SchedulerEngine } from "../engine/scheduler-engine.js";
 import type { JobExecution } from "../types/execution.js";
 import type { JobFilter } from "../types/job.js";
 import type { StoredJob } from "../types/job-spec.js";
 import type { Schedule } from "../types/schedule.js";
 import { invalid } from "../validation/invalid.js";
-import { jobStatusConverter } from "./enum-converters.js";
+import { ensureOutcomeConverter, jobStatusConverter } from "./enum-converters.js";
 import { executionToProto } from "./execution-mapping.js";
+import { changesFromProto } from "./job-changes-mapping.js";
 import { jobSpecFromProto, jobToProto } from "./job-mapping.js";
 
 /**
@@ -39,6 +41,7 @@ export function schedulerRoutes(engine: SchedulerEngine): (router: ConnectRouter
         const filter: JobFilter = {
           ...(req.status === JobStatusPb.UNSPECIFIED ? {} : { status: statusFilterFromProto(req.status) }),
           ...(req.namePrefix === "" ? {} : { namePrefix: req.namePrefix }),
+          ...(req.key === "" ? {} : { key: req.key }),
         };
         const page = engine.listJobs(filter, req.pageSize, req.pageToken, JOB_PAGE_BUDGET);
         return { jobs: page.items.map(jobToProto), nextPageToken: page.nextPageToken };
@@ -47,6 +50,18 @@ export function schedulerRoutes(engine: SchedulerEngine): (router: ConnectRouter
         const page = engine.listExecutions(req.jobId, req.pageSize, req.pageToken, EXECUTION_PAGE_BUDGET);
         return { executions: page.items.map(executionToProto), nextPageToken: page.nextPageToken };
       },
+      ensureJob: (req) => {
+        if (req.job === undefined) throw invalid("INVALID_ARGUMENT", "job", undefined, "is required");
+        const { job, outcome } = engine.ensureJob(jobSpecFromProto(req.job));
+        return { job: jobToProto(job), outcome: ensureOutcomeConverter.toProto(outcome) };
+      },
+      updateJob: (req) => ({ job: jobToProto(engine.updateJob(req.jobId, changesFromProto(req))) }),
+      triggerJob: (req) => ({ execution: executionToProto(engine.triggerJob(req.jobId, req.requestId === "" ? undefined : req.requestId)) }),
+      deleteJob: (req) => {
+        engine.deleteJob(req.jobId);
+        return {};
+      },
+      getUpcomingFires: (req) => ({ fireTimes: engine.upcomingFires(req.jobId, req.count === 0 ? undefined : req.count).map((d) => timestampFromMs(d.getTime())) }),
     });
   };
 }
@@ -102,8 +117,11 @@ export function jobEntryBytes(job: StoredJob): number {
     lengthDelimited(scheduleBytes(job.schedule)) +
     SCALAR_FIELD_MAX + // status
     stringField(job.payloadJson) +
-    2 * SCALAR_FIELD_MAX + // max_retries, timeout_secs
-    2 * TIME_FIELD_MAX; // created_at, next_run_at
+    3 * SCALAR_FIELD_MAX + // max_retries, timeout_secs, overlap
+    2 * TIME_FIELD_MAX + // created_at, next_run_at
+    (job.startAt === undefined ? 0 : TIME_FIELD_MAX) +
+    (job.endAt === undefined ? 0 : TIME_FIELD_MAX) +
+    stringField(job.key ?? "");
   return lengthDelimited(content);
 }
 
@@ -115,7 +133,7 @@ export function executionEntryBytes(e: JobExecution): number {
     2 * TIME_FIELD_MAX + // started_at, finished_at
     SCALAR_FIELD_MAX + // result
     stringField(e.error ?? "") +
-    SCALAR_FIELD_MAX; // attempt
+    2 * SCALAR_FIELD_MAX; // attempt, trigger
   return lengthDelimited(content);
 }
 

@@ -1,11 +1,15 @@
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { type Client, createClient, type Transport } from "@connectrpc/connect";
 import { SchedulerService } from "../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
-import { jobStatusConverter } from "./enum-converters.js";
+import { SchedulerError } from "../errors/scheduler-error.js";
+import { ensureOutcomeConverter, jobStatusConverter } from "./enum-converters.js";
 import { executionFromProto } from "./execution-mapping.js";
+import { changesToProto } from "./job-changes-mapping.js";
 import { jobFromProto, jobSpecToProto } from "./job-mapping.js";
 import type { JobExecution } from "../types/execution.js";
 import type { Job, JobFilter } from "../types/job.js";
-import type { JobSpec } from "../types/job-spec.js";
+import type { EnsureJobResult } from "../types/job-changes.js";
+import type { JobSpec, SpecChanges } from "../types/job-spec.js";
 
 /** Per-request options passed through to Connect. */
 export interface RpcOptions {
@@ -31,6 +35,11 @@ export interface SchedulerRpc {
   resumeJob(jobId: string, options: RpcOptions): Promise<Job>;
   listJobs(filter: JobFilter, pageSize: number, pageToken: string, options: RpcOptions): Promise<RpcPage<Job>>;
   listExecutions(jobId: string, pageSize: number, pageToken: string, options: RpcOptions): Promise<RpcPage<JobExecution>>;
+  ensureJob(spec: JobSpec, options: RpcOptions): Promise<EnsureJobResult>;
+  updateJob(jobId: string, changes: SpecChanges, options: RpcOptions): Promise<Job>;
+  triggerJob(jobId: string, requestId: string, options: RpcOptions): Promise<JobExecution>;
+  deleteJob(jobId: string, options: RpcOptions): Promise<void>;
+  getUpcomingFires(jobId: string, count: number, options: RpcOptions): Promise<Date[]>;
 }
 
 /** Builds a {@link SchedulerRpc} on a Connect transport. */
@@ -47,6 +56,7 @@ export function createSchedulerRpc(transport: Transport): SchedulerRpc {
         {
           status: filter.status === undefined ? 0 : jobStatusConverter.toProto(filter.status),
           namePrefix: filter.namePrefix ?? "",
+          key: filter.key ?? "",
           pageSize,
           pageToken,
         },
@@ -58,5 +68,18 @@ export function createSchedulerRpc(transport: Transport): SchedulerRpc {
       const res = await client.listExecutions({ jobId, pageSize, pageToken }, options);
       return { items: res.executions.map(executionFromProto), nextPageToken: res.nextPageToken };
     },
+    ensureJob: async (spec, options) => {
+      const res = await client.ensureJob({ job: jobSpecToProto(spec) }, options);
+      return { job: jobFromProto(res.job), outcome: ensureOutcomeConverter.fromProto(res.outcome) };
+    },
+    updateJob: async (jobId, changes, options) => jobFromProto((await client.updateJob(changesToProto(jobId, changes), options)).job),
+    triggerJob: async (jobId, requestId, options) => {
+      const { execution } = await client.triggerJob({ jobId, requestId }, options);
+      if (execution === undefined) throw new SchedulerError("the server sent a TriggerJob response without an execution", "SERVER_ERROR");
+      return executionFromProto(execution);
+    },
+    deleteJob: async (jobId, options) => void (await client.deleteJob({ jobId }, options)),
+    getUpcomingFires: async (jobId, count, options) =>
+      (await client.getUpcomingFires({ jobId, count }, options)).fireTimes.map((t) => new Date(timestampMs(t))),
   };
 }

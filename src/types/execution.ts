@@ -9,6 +9,15 @@ export const EXECUTION_RESULTS = [
   "timed_out",
 ] as const satisfies readonly ExecutionResult[];
 
+/**
+ * What started an execution: a fire of the job's `"schedule"`, a caller's `triggerJob`
+ * (`"manual"`), or a `"retry"` of a failed or timed-out attempt.
+ */
+export type ExecutionTrigger = "schedule" | "manual" | "retry";
+
+/** Every {@link ExecutionTrigger}, in the order of the contract's enum. */
+export const EXECUTION_TRIGGERS = ["schedule", "manual", "retry"] as const satisfies readonly ExecutionTrigger[];
+
 /** One attempt at running a job. Every retry is an execution of its own. */
 export interface JobExecution {
   /** Server-assigned id of this execution. */
@@ -25,6 +34,8 @@ export interface JobExecution {
   error?: string;
   /** 1 for the first attempt of a fire, 2 for its first retry, and so on. (Additive.) */
   attempt: number;
+  /** What started it; absent only from a server older than this field. (Additive.) */
+  trigger?: ExecutionTrigger;
 }
 
 /**
@@ -47,4 +58,6 @@ export interface JobCompletedEvent {
   attempt: number;
   /** Why the execution failed or timed out. (Additive.) */
   error?: string;
+  /** What started the execution; absent only in events of a server older than this field. (Additive.) */
+  trigger?: ExecutionTrigger;
 }

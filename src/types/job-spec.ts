@@ -1,4 +1,4 @@
-import type { Job } from "./job.js";
+import type { Job, OverlapPolicy } from "./job.js";
 import type { Schedule } from "./schedule.js";
 
 /**
@@ -13,6 +13,43 @@ export interface JobSpec {
   timeoutSecs: number;
   /** Deduplicates retried creates; see `JobRequest.idempotencyKey`. */
   idempotencyKey?: string;
+  /** See `JobRequest.key`. */
+  key?: string;
+  /** See `JobRequest.overlap`; validation resolves it (see {@link ValidJobSpec}). */
+  overlap?: OverlapPolicy;
+  /** See `JobRequest.startAt`. */
+  startAt?: Date;
+  /** See `JobRequest.endAt`. */
+  endAt?: Date;
+}
+
+/** A spec that passed validation: the overlap policy resolved (`"skip"` when none was set). Internal. */
+export type ValidJobSpec = JobSpec & { overlap: OverlapPolicy };
+
+/**
+ * What an update changes, normalized as a {@link JobSpec} is (payload as JSON text); `null`
+ * clears a window end. Only the fields present change. Internal.
+ */
+export interface SpecChanges {
+  name?: string;
+  schedule?: Schedule;
+  payloadJson?: string;
+  maxRetries?: number;
+  timeoutSecs?: number;
+  overlap?: OverlapPolicy;
+  startAt?: Date | null;
+  endAt?: Date | null;
+}
+
+/** `spec` with `changes` applied (not validated). Internal. */
+export function applySpecChanges(spec: ValidJobSpec, changes: SpecChanges): ValidJobSpec {
+  const { startAt, endAt, ...rest } = changes;
+  const next: ValidJobSpec = { ...spec, ...rest };
+  if (startAt === null) delete next.startAt;
+  else if (startAt !== undefined) next.startAt = startAt;
+  if (endAt === null) delete next.endAt;
+  else if (endAt !== undefined) next.endAt = endAt;
+  return next;
 }
 
 /**
@@ -37,7 +74,11 @@ export function toJob(stored: StoredJob): Job {
     maxRetries: stored.maxRetries,
     timeoutSecs: stored.timeoutSecs,
     createdAt: stored.createdAt,
+    overlap: stored.overlap,
   };
   if (stored.nextRunAt !== undefined) job.nextRunAt = stored.nextRunAt;
+  if (stored.key !== undefined) job.key = stored.key;
+  if (stored.startAt !== undefined) job.startAt = stored.startAt;
+  if (stored.endAt !== undefined) job.endAt = stored.endAt;
   return job;
 }

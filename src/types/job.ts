@@ -13,6 +13,20 @@ export const JOB_STATUSES = [
   "cancelled",
 ] as const satisfies readonly JobStatus[];
 
+/**
+ * What a fire does when it finds an execution of the same job still running (or a retry of one
+ * still owed):
+ * - `"skip"`: the fire is skipped; the next one is computed when the execution ends (the
+ *   behaviour of 0.1.0, and the default);
+ * - `"buffer_one"`: one fire is kept and runs as soon as the execution and its retries end;
+ *   further fires while one is kept are skipped;
+ * - `"allow_all"`: the fire starts another execution at once, alongside the running ones.
+ */
+export type OverlapPolicy = "skip" | "buffer_one" | "allow_all";
+
+/** Every {@link OverlapPolicy}, in the order of the contract's enum. */
+export const OVERLAP_POLICIES = ["skip", "buffer_one", "allow_all"] as const satisfies readonly OverlapPolicy[];
+
 /** What to register. */
 export interface JobRequest {
   /** 1 to 200 characters, not only white space. Names need not be unique. */
@@ -39,6 +53,30 @@ export interface JobRequest {
    * call's retries; the in-memory client deduplicates only when you set one.
    */
   idempotencyKey?: string;
+  /**
+   * A caller-chosen unique key, 1 to 128 printable ASCII characters (for example
+   * `"daily-report/TENANT-001"`): no two jobs that are not deleted share one. `createJob` with a
+   * key in use fails with `JOB_ALREADY_EXISTS` (the error's `existingJobId` names the job);
+   * `ensureJob` finds the job by it. It cannot be changed; it is free again once the job is
+   * deleted. (Additive.)
+   * @default no key
+   */
+  key?: string;
+  /** What a fire does while an execution of the job runs. (Additive.) @default "skip" */
+  overlap?: OverlapPolicy;
+  /**
+   * Cron and interval schedules only: no fire before this instant. An interval counts from it
+   * (first fire one interval after `startAt`) instead of from the creation. (Additive.)
+   * @default no start
+   */
+  startAt?: Date;
+  /**
+   * Cron and interval schedules only: no fire after this instant. It must be after `startAt` and
+   * leave at least one fire; once the last fire in the window has run, the job is `completed`.
+   * (Additive.)
+   * @default no end
+   */
+  endAt?: Date;
 }
 
 /** A registered job, as the scheduler holds it. */
@@ -59,8 +97,19 @@ export interface Job {
   timeoutSecs: number;
   /** When it was registered (server time). */
   createdAt: Date;
-  /** The next fire (or pending retry); absent while running, paused and in terminal states. */
+  /**
+   * The next fire (or pending retry); absent while paused and in terminal states, and while
+   * running under the `"skip"` overlap policy.
+   */
   nextRunAt?: Date;
+  /** Its unique key, when it was registered with one. (Additive.) */
+  key?: string;
+  /** What a fire does while an execution runs. (Additive.) */
+  overlap: OverlapPolicy;
+  /** No fire before this instant, when set. (Additive.) */
+  startAt?: Date;
+  /** No fire after this instant, when set. (Additive.) */
+  endAt?: Date;
 }
 
 /** Narrows a job listing. Every field is optional; an empty filter matches every job. */
@@ -69,4 +118,6 @@ export interface JobFilter {
   status?: JobStatus;
   /** Only jobs whose name starts with this prefix (case-sensitive). */
   namePrefix?: string;
+  /** Only the job with this key (at most one). (Additive.) */
+  key?: string;
 }

@@ -20,6 +20,10 @@ export const LIMITS = {
   jobIdMaxLength: 256,
   /** Largest page. */
   pageSizeMax: 1_000,
+  /** Most fire times one `getUpcomingFires` call returns. */
+  upcomingFiresMax: 100,
+  /** Longest job key, idempotency key or trigger request id, in characters (printable ASCII). */
+  keyMaxLength: 128,
 } as const;
 
 /** Values used when a request leaves a field out. */
@@ -30,4 +34,8 @@ export const DEFAULTS = {
   timeoutSecs: 60,
   /** Items per page when a listing sets none. */
   pageSize: 100,
+  /** `JobRequest.overlap` when left out. */
+  overlap: "skip",
+  /** Fire times `getUpcomingFires` returns when the wire request sets no count. */
+  upcomingFires: 10,
 } as const;

@@ -4,11 +4,12 @@ import { describeValue, invalid } from "./invalid.js";
 import { LIMITS } from "./limits.js";
 
 /**
- * Checks a schedule against the rules, at the instant `nowMs` (the caller's clock).
+ * Checks a schedule against the rules, at the instant `nowMs` (the caller's clock). With
+ * `pastRunAtAllowed` a one-shot `runAt` may lie in the past (`ensureJob` of a job that ran).
  * @returns the schedule, copied so later changes by the caller cannot reach the job.
  * @throws `INVALID_SCHEDULE` naming the field and the value.
  */
-export function validateSchedule(schedule: unknown, nowMs: number): Schedule {
+export function validateSchedule(schedule: unknown, nowMs: number, pastRunAtAllowed = false): Schedule {
   if (typeof schedule !== "object" || schedule === null) {
     throw invalid("INVALID_SCHEDULE", "schedule", schedule, "must be an object with a type");
   }
@@ -17,7 +18,7 @@ export function validateSchedule(schedule: unknown, nowMs: number): Schedule {
     case "cron":
       return validateCron(s.expression, s.timezone, nowMs);
     case "one_shot":
-      return validateOneShot(s.runAt, nowMs);
+      return validateOneShot(s.runAt, pastRunAtAllowed ? -Infinity : nowMs);
     case "interval":
       return validateInterval(s.intervalMs);
     default:

@@ -1,4 +1,10 @@
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import * as http2 from "node:http2";
+import type { AddressInfo } from "node:net";
+import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { JobStatus } from "../../gen/k1s0/system/scheduler/v1/job_pb.js";
+import { SchedulerService } from "../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -57,7 +63,7 @@ describe("k1s0-scheduler CLI (run as a process)", () => {
     const help = await cli(["--help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("k1s0-scheduler <command>");
-    expect(help.stdout).toContain("Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 job not found, 4 invalid request.");
+    expect(help.stdout).toContain("Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 job not found, 4 invalid request,\n5 a job with the key already exists.");
     expect((await cli([])).code).toBe(2);
     expect((await cli(["--version"])).stdout).toMatch(/^\d+\.\d+\.\d+/);
   });
@@ -135,6 +141,108 @@ describe("k1s0-scheduler CLI (run as a process)", () => {
       expect([state.code, state.stderr]).toEqual([1, expect.stringMatching(/^error: INVALID_STATE: cannot pause job .*: it is cancelled$/)]);
     } finally {
       expect(await stop(server.child)).toBe(0);
+    }
+  });
+
+  it("registers by key, ensures, updates, triggers, deletes and shows upcoming fires against dev-server", async () => {
+    const server = await start(["dev-server", "--port", "0", "--json"]);
+    try {
+      const { url } = JSON.parse(server.first) as { url: string };
+      const at = ["--server", url];
+      const daily = ["--name", "tokyo-report", "--cron", "0 9 * * *", "--tz", "Asia/Tokyo"];
+      const created = await cli(["jobs", "create", ...daily, "--key", "report/T-1", "--overlap", "buffer_one", "--json", ...at]);
+      expect(created.code).toBe(0);
+      const job = JSON.parse(created.stdout) as { id: string; key: string; overlap: string };
+      expect(job).toMatchObject({ key: "report/T-1", overlap: "buffer_one" });
+
+      const taken = await cli(["jobs", "create", ...daily, "--key", "report/T-1", ...at]);
+      expect([taken.code, taken.stderr]).toEqual([5, expect.stringMatching(new RegExp(`^error: JOB_ALREADY_EXISTS: .*${job.id}$`))]);
+
+      const same = await cli(["jobs", "ensure", ...daily, "--key", "report/T-1", "--overlap", "buffer_one", ...at]);
+      expect(same.stdout.split("\n").slice(0, 2)).toEqual(["unchanged", `id           ${job.id}`]);
+      const changed = JSON.parse((await cli(["jobs", "ensure", ...daily, "--key", "report/T-1", "--max-retries", "2", "--json", ...at])).stdout) as {
+        outcome: string;
+        job: { id: string; maxRetries: number; overlap: string };
+      };
+      expect(changed).toMatchObject({ outcome: "updated", job: { id: job.id, maxRetries: 2, overlap: "skip" } });
+      const other = await cli(["jobs", "ensure", ...daily, "--key", "report/T-2", ...at]);
+      expect(other.stdout.split("\n")[0]).toBe("created");
+      expect((await cli(["jobs", "list", "--key", "report/T-2", "--json", ...at])).stdout).toContain('"key": "report/T-2"');
+
+      // Upcoming fires, computed by the server: 09:00 in Tokyo is 00:00 UTC.
+      const got = await cli(["jobs", "get", job.id, ...at]);
+      const upcoming = got.stdout.split("\n").filter((l) => l.startsWith("upcoming"));
+      expect(upcoming).toHaveLength(5);
+      expect(upcoming.every((l) => /^upcoming\s+\d{4}-\d\d-\d\dT00:00:00\.000Z$/.test(l))).toBe(true);
+      const fires = (JSON.parse((await cli(["jobs", "get", job.id, "--fires", "2", "--json", ...at])).stdout) as { upcomingFires: string[] }).upcomingFires;
+      expect(fires).toHaveLength(2);
+      expect(Date.parse(fires[1]) - Date.parse(fires[0])).toBe(86_400_000);
+
+      const updated = JSON.parse((await cli(["jobs", "update", job.id, "--name", "renamed", "--every", "1h", "--end-at", "2100-01-01T00:00:00Z", "--json", ...at])).stdout) as {
+        name: string;
+        schedule: unknown;
+        endAt: string;
+      };
+      expect(updated).toMatchObject({ name: "renamed", schedule: { type: "interval", intervalMs: 3_600_000 }, endAt: "2100-01-01T00:00:00.000Z" });
+      expect(JSON.parse((await cli(["jobs", "update", job.id, "--end-at", "none", "--json", ...at])).stdout)).not.toHaveProperty("endAt");
+
+      const triggered = await cli(["jobs", "trigger", job.id, ...at]);
+      expect(triggered.stdout).toMatch(/^\S+ {2}manual {2}attempt 1 {2}succeeded {2}\d{4}-/);
+      expect((await cli(["executions", job.id, ...at])).stdout).toMatch(/\s1\s+manual\s+succeeded\s/);
+
+      expect((await cli(["jobs", "delete", job.id, ...at])).stdout).toBe(`${job.id} deleted`);
+      expect((await cli(["jobs", "delete", job.id, ...at])).code).toBe(0);
+      expect((await cli(["jobs", "get", job.id, ...at])).code).toBe(3);
+
+      for (const args of [
+        ["jobs", "ensure", "--name", "x", "--every", "1m"],
+        ["jobs", "update", job.id],
+        ["jobs", "update", job.id, "--key", "k"],
+        ["jobs", "create", "--name", "x", "--every", "1m", "--overlap", "sometimes"],
+        ["jobs", "create", "--name", "x", "--every", "1m", "--start-at", "tomorrow"],
+        ["jobs", "create", "--name", "x", "--every", "1m", "--at", "2100-01-01T00:00:00Z"],
+        ["jobs", "get", job.id, "--fires", "0"],
+      ]) {
+        const result = await cli([...args, ...at]);
+        expect([args, result.code]).toEqual([args, 2]);
+      }
+    } finally {
+      expect(await stop(server.child)).toBe(0);
+    }
+  });
+
+  it("shows a job from a server without GetUpcomingFires (0.1.0), saying its fire times are unavailable", async () => {
+    // A real Connect server implementing GetJob only: every other method answers UNIMPLEMENTED.
+    const old = http2.createServer(
+      connectNodeAdapter({
+        routes: (router) =>
+          router.service(SchedulerService, {
+            getJob: (req) => ({
+              job: {
+                id: req.jobId,
+                name: "old-server-job",
+                schedule: { kind: { case: "interval", value: { interval: durationFromMs(60_000) } } },
+                status: JobStatus.PENDING,
+                payloadJson: "null",
+                timeoutSecs: 60,
+                createdAt: timestampFromMs(Date.UTC(2040, 0, 1)),
+              },
+            }),
+          }),
+      }),
+    );
+    await new Promise<void>((resolve) => old.listen(0, "127.0.0.1", resolve));
+    const url = `http://127.0.0.1:${(old.address() as AddressInfo).port}`;
+    try {
+      const text = await cli(["jobs", "get", "job-1", "--server", url]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(/^name\s+old-server-job$/m);
+      expect(text.stdout).toMatch(/^upcoming\s+unavailable \(SERVER_ERROR: .*\)$/m);
+      const json = JSON.parse((await cli(["jobs", "get", "job-1", "--json", "--server", url])).stdout) as Record<string, unknown>;
+      expect(json).toMatchObject({ id: "job-1", overlap: "skip", upcomingFiresError: expect.stringMatching(/^SERVER_ERROR: /) });
+      expect(json).not.toHaveProperty("upcomingFires");
+    } finally {
+      await new Promise<void>((resolve) => old.close(() => resolve()));
     }
   });
 

@@ -164,6 +164,7 @@ export function executionsContract(factory: HarnessFactory): void {
         jobName: "events",
         attempt: 1,
         error: "nope",
+        trigger: "schedule",
       },
       {
         jobId: job.id,
@@ -172,6 +173,7 @@ export function executionsContract(factory: HarnessFactory): void {
         result: "succeeded",
         jobName: "events",
         attempt: 2,
+        trigger: "retry",
       },
     ]);
     unsubscribe();

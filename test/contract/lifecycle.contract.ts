@@ -26,6 +26,7 @@ export function lifecycleContract(factory: HarnessFactory): void {
         timeoutSecs: 300,
         createdAt: START,
         nextRunAt: new Date("2040-03-11T02:00:00Z"),
+        overlap: "skip",
       });
       expect(await f.h.client.getJob(job.id)).toEqual(job);
     });
@@ -156,7 +157,7 @@ export function lifecycleContract(factory: HarnessFactory): void {
 
     for (const status of JOB_STATUSES) {
       for (const operation of ["pause", "resume", "cancel"] as const) {
-        const rule = TRANSITION_RULES[status][operation];
+        const rule = TRANSITION_RULES[status][operation] as { to: JobStatus } | "noop" | "invalid";
         const expected = rule === "noop" ? `no-op` : rule === "invalid" ? "INVALID_STATE" : `-> ${rule.to}`;
         it(`${operation} of a ${status} job: ${expected}`, async () => {
           const id = await jobIn(status);
@@ -170,6 +171,41 @@ export function lifecycleContract(factory: HarnessFactory): void {
           } else {
             await call;
             expect((await f.h.client.getJob(id)).status).toBe(rule === "noop" ? status : rule.to);
+          }
+        });
+      }
+    }
+
+    /** Calls `operation` (update, trigger or delete) on the job: the new operations of 0.2.0. */
+    async function apply(operation: "update" | "trigger" | "delete", id: string): Promise<unknown> {
+      if (operation === "update") return f.h.client.updateJob(id, { name: "renamed" });
+      if (operation === "trigger") return f.h.client.triggerJob(id);
+      return f.h.client.deleteJob(id);
+    }
+
+    for (const status of JOB_STATUSES) {
+      for (const operation of ["update", "trigger", "delete"] as const) {
+        const rule = TRANSITION_RULES[status][operation];
+        const expected = typeof rule === "object" ? `-> ${rule.to}` : rule === "invalid" ? "INVALID_STATE" : rule;
+        it(`${operation} of a ${status} job: ${expected}`, async () => {
+          const id = await jobIn(status);
+          // A triggered execution stays running, so that the status while it runs shows.
+          if (operation === "trigger") f.behave(status, () => new Promise(() => undefined));
+          const call = apply(operation, id);
+          if (rule === "invalid" || rule === "overlap") {
+            // Every fixture job has the default overlap policy, skip: a running job is not triggered.
+            const err = await rejection(call);
+            expect([err.code, err.field]).toEqual(["INVALID_STATE", "jobId"]);
+            expect(err.message).toContain(rule === "overlap" ? "skip" : status);
+            expect(await f.h.client.getJob(id)).toMatchObject({ status, name: status });
+          } else if (rule === "deleted") {
+            await call;
+            expect((await rejection(f.h.client.getJob(id))).code).toBe("JOB_NOT_FOUND");
+          } else if (operation === "update") {
+            expect(await call).toMatchObject({ id, status: (rule as { to: JobStatus }).to, name: "renamed" });
+          } else {
+            expect(await call).toMatchObject({ jobId: id, trigger: "manual", attempt: 1, result: "running" });
+            expect((await f.h.client.getJob(id)).status).toBe((rule as { to: JobStatus }).to);
           }
         });
       }

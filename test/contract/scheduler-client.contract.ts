@@ -1,4 +1,8 @@
 import { executionsContract } from "./executions.contract.js";
+import { jobKeysContract } from "./job-keys.contract.js";
+import { triggerContract } from "./trigger.contract.js";
+import { updateContract } from "./update.contract.js";
+import { windowAndFiresContract } from "./window-and-fires.contract.js";
 import type { HarnessFactory } from "./harness.js";
 import { lifecycleContract } from "./lifecycle.contract.js";
 import { listingContract } from "./listing.contract.js";
@@ -13,4 +17,8 @@ export function schedulerClientContract(factory: HarnessFactory): void {
   describe("executions", () => executionsContract(factory));
   describe("validation", () => validationContract(factory));
   describe("listing", () => listingContract(factory));
+  describe("keys, ensureJob and deleteJob", () => jobKeysContract(factory));
+  describe("updateJob", () => updateContract(factory));
+  describe("triggerJob and overlap policies", () => triggerContract(factory));
+  describe("active window and upcoming fires", () => windowAndFiresContract(factory));
 }

@@ -47,6 +47,9 @@ const cases: Case[] = [
   ["NaN inside payload", { ...base, payload: { a: NaN } }, "INVALID_ARGUMENT", "payload.a", "NaN"],
   ["Date inside payload", { ...base, payload: { at: new Date(0) } }, "INVALID_ARGUMENT", "payload.at", "Date"],
   ["payload over 1 MiB", { ...base, payload: "x".repeat(1024 * 1024) }, "INVALID_ARGUMENT", "payload", "1048576"],
+  ["unknown overlap policy", { ...base, overlap: "never" as "skip" }, "INVALID_ARGUMENT", "overlap", '"never"'],
+  ["key with a space", { ...base, key: "daily report" }, "INVALID_ARGUMENT", "key", '"daily report"'],
+  ["window on a one-shot", oneShot("x", new Date(START.getTime() + HOUR), { endAt: new Date(START.getTime() + 2 * HOUR) }), "INVALID_SCHEDULE", "endAt", "cron and interval"],
 ];
 
 /** Every validation rule, with the code, the field and the value in the message. */

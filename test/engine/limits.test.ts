@@ -1,5 +1,6 @@
 import { ManualClock } from "@k1s0/scheduler-client";
-import { IdempotencyStore, requestDigest } from "../../src/engine/idempotency-store.js";
+import { IdempotencyStore } from "../../src/engine/idempotency-store.js";
+import { requestDigest } from "../../src/engine/request-digest.js";
 import { encodePageToken } from "../../src/engine/page-token.js";
 import { type PageBudget, SchedulerEngine } from "../../src/engine/scheduler-engine.js";
 import type { JobExecution } from "../../src/types/execution.js";
@@ -64,17 +65,21 @@ describe("idempotency store", () => {
     const digest = requestDigest(big);
     expect(digest).toHaveLength(44); // SHA-256, base64
     expect(requestDigest(spec("small"))).toHaveLength(44);
-    const store = new IdempotencyStore(1_000);
-    store.remember("k", big, "job-1", 0);
+    const store = new IdempotencyStore<string>(1_000, "idempotencyKey");
+    store.remember("k", requestDigest(big), "job-1", 0);
     // Recognized however an equal request is spelled: key order in the payload.
-    expect(store.lookup("k", spec("big", `{ "blob" : ${JSON.stringify("x".repeat(1_000_000))} }`), 1)).toBe("job-1");
-    expect(() => store.lookup("k", spec("big", JSON.stringify({ blob: "y" })), 1)).toThrow(
+    expect(store.lookup("k", requestDigest(spec("big", `{ "blob" : ${JSON.stringify("x".repeat(1_000_000))} }`)), 1)).toBe("job-1");
+    expect(() => store.lookup("k", requestDigest(spec("big", JSON.stringify({ blob: "y" }))), 1)).toThrow(
       expect.objectContaining({ code: "INVALID_ARGUMENT", field: "idempotencyKey" }),
     );
     expect(store.size).toBe(1);
     // Forgotten after the window.
-    expect(store.lookup("k", spec("other"), 1_000)).toBeUndefined();
+    expect(store.lookup("k", requestDigest(spec("other")), 1_000)).toBeUndefined();
     expect(store.size).toBe(0);
+    // Remembering drops expired entries too: a store only written to (deleted job ids) stays bounded.
+    store.remember("a", "d", "job-a", 2_000);
+    store.remember("b", "d", "job-b", 3_000);
+    expect(store.size).toBe(1);
   });
 
   it("tells apart requests that differ only in lone surrogates or payload text JSON cannot parse", () => {
@@ -86,6 +91,11 @@ describe("idempotency store", () => {
     expect(requestDigest({ ...spec("a"), schedule: { type: "one_shot", runAt: new Date(5) } })).not.toBe(
       requestDigest({ ...spec("a"), schedule: { type: "one_shot", runAt: new Date(6) } }),
     );
+    // The job key, the overlap policy (unset = skip) and the window are part of the request.
+    expect(requestDigest({ ...spec("a"), overlap: "skip" })).toBe(requestDigest(spec("a")));
+    for (const other of [{ key: "k" }, { overlap: "allow_all" as const }, { startAt: new Date(1) }, { endAt: new Date(1) }]) {
+      expect(requestDigest({ ...spec("a"), ...other })).not.toBe(requestDigest(spec("a")));
+    }
   });
 });
 

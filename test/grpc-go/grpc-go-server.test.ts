@@ -237,6 +237,30 @@ describeGo("GrpcSchedulerClient against a grpc-go SchedulerService", () => {
     });
   });
 
+  describe("a2. a server that implements only the 0.1.0 operations (as this one does)", () => {
+    const server = useServer({});
+
+    it("answers the 0.2.0 operations with SERVER_ERROR (UNIMPLEMENTED) and its jobs read with the defaults", async () => {
+      const client = newClient(server(), { retry: false });
+      const job = await client.createJob({ name: "go-old", schedule: CRON, payload: null, key: "ignored-by-an-old-server", overlap: "allow_all" });
+      // Fields an old server does not know are dropped: no key, overlap unspecified = skip.
+      expect(job.key).toBeUndefined();
+      expect(job.overlap).toBe("skip");
+      for (const call of [
+        () => client.ensureJob({ name: "go-old", schedule: CRON, payload: null, key: "k" }),
+        () => client.updateJob(job.id, { name: "x" }),
+        () => client.triggerJob(job.id),
+        () => client.deleteJob(job.id),
+        () => client.getUpcomingFires(job.id),
+      ]) {
+        const err = await rejection(call());
+        expect(err).toBeInstanceOf(SchedulerError);
+        expect((err as SchedulerError).code).toBe("SERVER_ERROR");
+        expect((err as SchedulerError).message).toMatch(/unimplemented|not implemented/i);
+      }
+    });
+  });
+
   describe("b. routine GOAWAYs (max connection age 200 ms, grace 5 s)", () => {
     const server = useServer({ maxConnectionAge: "200ms", maxConnectionAgeGrace: "5s", seedJobs: 1 });
 

@@ -36,6 +36,20 @@ describe("JobCompletedEvent wire format", () => {
     expect(decodeJobCompletedEvent(encodeJobCompletedEvent(ok).value)).toEqual(ok);
   });
 
+  it("carries what started the execution; an event without it (a 0.1.0 producer) or with a newer value has none", () => {
+    for (const trigger of ["schedule", "manual", "retry"] as const) {
+      const withTrigger: JobCompletedEvent = { ...event, trigger };
+      const json = encodeJobCompletedEvent(withTrigger);
+      expect(JSON.parse(json.value.toString()).trigger).toBe(`EXECUTION_TRIGGER_${trigger.toUpperCase()}`);
+      expect(decodeJobCompletedEvent(json.value)).toEqual(withTrigger);
+      expect(decodeJobCompletedEvent(encodeJobCompletedEvent(withTrigger, "binary").value, "application/x-protobuf")).toEqual(withTrigger);
+    }
+    const old = JSON.parse(encodeJobCompletedEvent(event).value.toString()) as Record<string, unknown>;
+    expect(old).not.toHaveProperty("trigger");
+    expect(decodeJobCompletedEvent(Buffer.from(JSON.stringify(old)))).not.toHaveProperty("trigger");
+    expect(decodeJobCompletedEvent(Buffer.from(JSON.stringify({ ...old, trigger: 9 })))).toEqual(event);
+  });
+
   it("ignores fields it does not know and accepts content-type parameters", () => {
     const json = { ...JSON.parse(encodeJobCompletedEvent(event).value.toString()), addedLater: 1 };
     expect(decodeJobCompletedEvent(Buffer.from(JSON.stringify(json)), "application/json; charset=utf-8")).toEqual(event);

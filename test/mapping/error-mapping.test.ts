@@ -27,6 +27,15 @@ describe("toConnectError and toSchedulerError", () => {
     expect(toSchedulerError(overTheWire(toConnectError(original))).field).toBe("schedule.timezone");
   });
 
+  it("carries the existing job's id of JOB_ALREADY_EXISTS as gRPC ALREADY_EXISTS with ErrorDetail.existing_job_id", () => {
+    const original = new SchedulerError("key taken", "JOB_ALREADY_EXISTS", { field: "key", existingJobId: "job-7" });
+    const wire = toConnectError(original);
+    expect(wire.code).toBe(Code.AlreadyExists);
+    const back = toSchedulerError(overTheWire(wire));
+    expect([back.code, back.field, back.existingJobId]).toEqual(["JOB_ALREADY_EXISTS", "key", "job-7"]);
+    expect(toSchedulerError(overTheWire(toConnectError(new SchedulerError("gone", "JOB_NOT_FOUND")))).existingJobId).toBeUndefined();
+  });
+
   it("maps gRPC statuses without an ErrorDetail (another server, a proxy)", () => {
     const cases: [Code, string][] = [
       [Code.NotFound, "JOB_NOT_FOUND"],
@@ -37,6 +46,7 @@ describe("toConnectError and toSchedulerError", () => {
       [Code.Internal, "SERVER_ERROR"],
       [Code.Unauthenticated, "UNAUTHENTICATED"],
       [Code.PermissionDenied, "UNAUTHENTICATED"],
+      [Code.AlreadyExists, "JOB_ALREADY_EXISTS"],
     ];
     for (const [status, code] of cases) {
       const err = toSchedulerError(new ConnectError("msg", status));

@@ -9,7 +9,7 @@ import { fromJson, type JsonValue } from "@bufbuild/protobuf";
 import fc from "fast-check";
 import { JobCompletedEventSchema } from "../../gen/k1s0/system/scheduler/v1/events_pb.js";
 import { ExecutionResult as ExecutionResultPb } from "../../gen/k1s0/system/scheduler/v1/execution_pb.js";
-import { decodeJobCompletedEvent, encodeJobCompletedEvent, type JobCompletedEvent, SchedulerError } from "@k1s0/scheduler-client";
+import { decodeJobCompletedEvent, encodeJobCompletedEvent, EXECUTION_TRIGGERS, type JobCompletedEvent, SchedulerError } from "@k1s0/scheduler-client";
 import { eventFromJsonValue } from "../../src/mapping/event-codec.js";
 import { eventFromCanonicalJson } from "../../src/mapping/event-json-fast-path.js";
 import { eventFromProto } from "../../src/mapping/execution-mapping.js";
@@ -131,8 +131,9 @@ const publishedEvent: fc.Arbitrary<JobCompletedEvent> = fc
     jobName: fc.string({ unit: "binary", maxLength: 30 }),
     attempt: fc.oneof(fc.integer({ min: 0, max: 5 }), fc.integer({ min: 0, max: 0xffffffff })),
     error: fc.option(fc.string({ unit: "binary", maxLength: 30 }), { nil: undefined }),
+    trigger: fc.option(fc.constantFrom(...EXECUTION_TRIGGERS), { nil: undefined }),
   })
-  .map(({ error, ...event }) => (error === undefined ? event : { ...event, error }));
+  .map(({ error, trigger, ...event }) => ({ ...event, ...(error === undefined ? {} : { error }), ...(trigger === undefined ? {} : { trigger }) }));
 
 /** Any event the domain type can hold, incl. "running" and lone surrogates. */
 const anyEvent: fc.Arbitrary<JobCompletedEvent> = fc
@@ -144,8 +145,9 @@ const anyEvent: fc.Arbitrary<JobCompletedEvent> = fc
     jobName: text,
     attempt: fc.integer({ min: 0, max: 0xffffffff }),
     error: fc.option(text, { nil: undefined }),
+    trigger: fc.option(fc.constantFrom(...EXECUTION_TRIGGERS), { nil: undefined }),
   })
-  .map(({ error, ...event }) => (error === undefined ? event : { ...event, error }));
+  .map(({ error, trigger, ...event }) => ({ ...event, ...(error === undefined ? {} : { error }), ...(trigger === undefined ? {} : { trigger }) }));
 
 /** The canonical JSON object of an event, as encodeJobCompletedEvent writes it. */
 function canonicalObject(event: JobCompletedEvent): Record<string, unknown> {
@@ -257,6 +259,14 @@ const attemptValue = fc.oneof(
   fc.constantFrom([], {}, [1]),
 );
 
+/** Values for `trigger`: names, numbers (also unknown ones), near misses, odd types. */
+const triggerValue = fc.oneof(
+  fc.constantFrom("EXECUTION_TRIGGER_UNSPECIFIED", "EXECUTION_TRIGGER_SCHEDULE", "EXECUTION_TRIGGER_MANUAL", "EXECUTION_TRIGGER_RETRY"),
+  fc.constantFrom("EXECUTION_TRIGGER_LATER", "manual", "", "2"),
+  fc.integer({ min: -1, max: 5 }),
+  fc.constantFrom(1.5, -0, null, true, [], {}),
+);
+
 const odd = fc.oneof(
   fc.constantFrom(null, true, false, 0, -0, 1, -1, 1.5, "", " ", "x", [], {}, ["a"], { a: 1 }),
   fc.jsonValue({ maxDepth: 2 }),
@@ -264,7 +274,7 @@ const odd = fc.oneof(
 );
 
 /** Keys a mutation sets: the fields by JSON and proto name, unknown ones, look-alikes. */
-const FIELDS = ["jobId", "executionId", "completedAt", "result", "jobName", "attempt", "error"] as const;
+const FIELDS = ["jobId", "executionId", "completedAt", "result", "jobName", "attempt", "error", "trigger"] as const;
 const OTHER_KEYS = ["job_id", "execution_id", "completed_at", "job_name", "JobId", "jobid", "addedLater", "[k1s0.ext]", "__proto__", "constructor", "hasOwnProperty", ""];
 
 type Mutation = (obj: Record<string, unknown>) => void;
@@ -274,6 +284,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   timestamp.map((value): Mutation => (obj) => void (obj.completedAt = value)),
   resultValue.map((value): Mutation => (obj) => void (obj.result = value)),
   attemptValue.map((value): Mutation => (obj) => void (obj.attempt = value)),
+  triggerValue.map((value): Mutation => (obj) => void (obj.trigger = value)),
   fc.tuple(fc.constantFrom(...FIELDS, ...OTHER_KEYS), odd).map(
     ([key, value]): Mutation =>
       (obj) =>

@@ -46,6 +46,7 @@ describe("job mapping", () => {
     maxRetries: 3,
     timeoutSecs: 300,
     createdAt: new Date("2030-01-01T00:00:00.123Z"),
+    overlap: "buffer_one",
   };
 
   it("round-trips a job, keeping the payload text byte for byte on the wire", () => {
@@ -54,11 +55,15 @@ describe("job mapping", () => {
     expect(jobFromProto(pb)).toEqual(toJob(stored));
     const withNext = { ...stored, status: "pending" as const, nextRunAt: new Date("2030-01-02T01:00:00Z") };
     expect(jobFromProto(jobToProto(withNext))).toEqual(toJob(withNext));
+    const withPolicies = { ...stored, key: "daily/T-1", overlap: "allow_all" as const, startAt: new Date("2030-01-01T00:00:00Z"), endAt: new Date("2030-02-01T00:00:00Z") };
+    expect(jobFromProto(jobToProto(withPolicies))).toEqual(toJob(withPolicies));
+    // A server that predates the overlap field sends OVERLAP_POLICY_UNSPECIFIED: skip.
+    expect(jobFromProto({ ...jobToProto(stored), overlap: 0 }).overlap).toBe("skip");
   });
 
   it("round-trips a job spec through CreateJobRequest", () => {
     for (const schedule of schedules) {
-      const spec = { name: "n", schedule, payloadJson: "[1]", maxRetries: 2, timeoutSecs: 9 };
+      const spec = { name: "n", schedule, payloadJson: "[1]", maxRetries: 2, timeoutSecs: 9, overlap: "skip" as const };
       expect(jobSpecFromProto(jobSpecToProto(spec))).toEqual(spec);
     }
   });

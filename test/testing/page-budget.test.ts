@@ -12,8 +12,8 @@ import { createTestServer } from "@k1s0/scheduler-client/testing";
 import { executionToProto } from "../../src/mapping/execution-mapping.js";
 import { jobToProto } from "../../src/mapping/job-mapping.js";
 import { executionEntryBytes, jobEntryBytes, LIST_RESPONSE_MAX_BYTES } from "../../src/mapping/scheduler-routes.js";
-import { EXECUTION_RESULTS, type JobExecution } from "../../src/types/execution.js";
-import { JOB_STATUSES } from "../../src/types/job.js";
+import { EXECUTION_RESULTS, EXECUTION_TRIGGERS, type JobExecution } from "../../src/types/execution.js";
+import { JOB_STATUSES, OVERLAP_POLICIES } from "../../src/types/job.js";
 import type { StoredJob } from "../../src/types/job-spec.js";
 import type { Schedule } from "../../src/types/schedule.js";
 import { MiB } from "./support/child-server.js";
@@ -37,8 +37,18 @@ const storedJob: fc.Arbitrary<StoredJob> = fc
     timeoutSecs: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
     createdAt: anyDate,
     nextRunAt: fc.option(anyDate, { nil: undefined }),
+    overlap: fc.constantFrom(...OVERLAP_POLICIES),
+    key: fc.option(text, { nil: undefined }),
+    startAt: fc.option(anyDate, { nil: undefined }),
+    endAt: fc.option(anyDate, { nil: undefined }),
   })
-  .map(({ nextRunAt, ...job }) => (nextRunAt === undefined ? job : { ...job, nextRunAt }));
+  .map(({ nextRunAt, key, startAt, endAt, ...job }) => ({
+    ...job,
+    ...(nextRunAt === undefined ? {} : { nextRunAt }),
+    ...(key === undefined ? {} : { key }),
+    ...(startAt === undefined ? {} : { startAt }),
+    ...(endAt === undefined ? {} : { endAt }),
+  }));
 const execution: fc.Arbitrary<JobExecution> = fc
   .record({
     id: text,
@@ -48,8 +58,14 @@ const execution: fc.Arbitrary<JobExecution> = fc
     result: fc.constantFrom(...EXECUTION_RESULTS),
     error: fc.option(text, { nil: undefined }),
     attempt: fc.integer({ min: 0, max: 2 ** 32 - 1 }),
+    trigger: fc.option(fc.constantFrom(...EXECUTION_TRIGGERS), { nil: undefined }),
   })
-  .map(({ finishedAt, error, ...e }) => ({ ...e, ...(finishedAt === undefined ? {} : { finishedAt }), ...(error === undefined ? {} : { error }) }));
+  .map(({ finishedAt, error, trigger, ...e }) => ({
+    ...e,
+    ...(finishedAt === undefined ? {} : { finishedAt }),
+    ...(error === undefined ? {} : { error }),
+    ...(trigger === undefined ? {} : { trigger }),
+  }));
 
 describe("list page byte budget", () => {
   it("bounds each item's encoded size from above, for any job and execution", () => {

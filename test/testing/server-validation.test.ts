@@ -1,10 +1,9 @@
 import { create, type MessageInitShape } from "@bufbuild/protobuf";
 import { durationFromMs, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import { Code, ConnectError, createClient } from "@connectrpc/connect";
-import { createGrpcTransport } from "@connectrpc/connect-node";
-import { CreateJobRequestSchema, SchedulerService } from "../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
-import { createTestServer, type TestServer } from "@k1s0/scheduler-client/testing";
+import { Code, ConnectError } from "@connectrpc/connect";
+import { CreateJobRequestSchema } from "../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
 import { toSchedulerError } from "../../src/mapping/error-mapping.js";
+import { useRawServer } from "./support/raw-server.js";
 
 const NOW = Date.UTC(2040, 0, 1);
 const cron = (expression: string, timezone = "") => ({ kind: { case: "cron" as const, value: { expression, timezone } } });
@@ -34,29 +33,23 @@ const cases: [string, MessageInitShape<typeof CreateJobRequestSchema>, string, s
 ];
 
 describe("the test server validates every rule again (for clients in other languages)", () => {
-  let server: TestServer;
-  let raw: ReturnType<typeof createClient<typeof SchedulerService>>;
-  beforeAll(async () => {
-    server = await createTestServer({ clock: "manual", startTime: new Date(NOW) });
-    raw = createClient(SchedulerService, createGrpcTransport({ baseUrl: server.url }));
-  });
-  afterAll(() => server.close());
+  const server = useRawServer(NOW);
 
   it.each(cases)("%s", async (_what, fields, code, field) => {
-    const err = await raw.createJob(create(CreateJobRequestSchema, { ...valid, ...fields } as MessageInitShape<typeof CreateJobRequestSchema>)).catch((e: unknown) => e);
+    const err = await server.raw().createJob(create(CreateJobRequestSchema, { ...valid, ...fields } as MessageInitShape<typeof CreateJobRequestSchema>)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConnectError);
     expect((err as ConnectError).code).toBe(Code.InvalidArgument);
     expect(toSchedulerError(err)).toMatchObject({ code, field });
-    expect(await raw.listJobs({})).toMatchObject({ jobs: [] });
+    expect(await server.raw().listJobs({})).toMatchObject({ jobs: [] });
   });
 
   it("accepts the same request when it is valid, with the contract's defaults", async () => {
-    const { job } = await raw.createJob(create(CreateJobRequestSchema, valid));
+    const { job } = await server.raw().createJob(create(CreateJobRequestSchema, valid));
     expect(job).toMatchObject({ name: "ok", maxRetries: 0, timeoutSecs: 60, payloadJson: "{}" });
-    await raw.cancelJob({ jobId: job!.id });
-    const err = (await raw.pauseJob({ jobId: job!.id }).catch((e: unknown) => e)) as ConnectError;
+    await server.raw().cancelJob({ jobId: job!.id });
+    const err = (await server.raw().pauseJob({ jobId: job!.id }).catch((e: unknown) => e)) as ConnectError;
     expect([err.code, toSchedulerError(err).code]).toEqual([Code.FailedPrecondition, "INVALID_STATE"]);
-    const missing = (await raw.getJob({ jobId: "missing" }).catch((e: unknown) => e)) as ConnectError;
+    const missing = (await server.raw().getJob({ jobId: "missing" }).catch((e: unknown) => e)) as ConnectError;
     expect([missing.code, toSchedulerError(missing).code]).toEqual([Code.NotFound, "JOB_NOT_FOUND"]);
   });
 });

@@ -10,7 +10,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file k1s0/system/scheduler/v1/errors.proto.
  */
 export const file_k1s0_system_scheduler_v1_errors: GenFile = /*@__PURE__*/
-  fileDesc("CiVrMXMwL3N5c3RlbS9zY2hlZHVsZXIvdjEvZXJyb3JzLnByb3RvEhhrMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEiUwoLRXJyb3JEZXRhaWwSNQoGcmVhc29uGAEgASgOMiUuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkVycm9yUmVhc29uEg0KBWZpZWxkGAIgASgJKrEBCgtFcnJvclJlYXNvbhIcChhFUlJPUl9SRUFTT05fVU5TUEVDSUZJRUQQABIeChpFUlJPUl9SRUFTT05fSk9CX05PVF9GT1VORBABEiEKHUVSUk9SX1JFQVNPTl9JTlZBTElEX1NDSEVEVUxFEAISIQodRVJST1JfUkVBU09OX0lOVkFMSURfQVJHVU1FTlQQAxIeChpFUlJPUl9SRUFTT05fSU5WQUxJRF9TVEFURRAEYgZwcm90bzM");
+  fileDesc("CiVrMXMwL3N5c3RlbS9zY2hlZHVsZXIvdjEvZXJyb3JzLnByb3RvEhhrMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEibAoLRXJyb3JEZXRhaWwSNQoGcmVhc29uGAEgASgOMiUuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkVycm9yUmVhc29uEg0KBWZpZWxkGAIgASgJEhcKD2V4aXN0aW5nX2pvYl9pZBgDIAEoCSrWAQoLRXJyb3JSZWFzb24SHAoYRVJST1JfUkVBU09OX1VOU1BFQ0lGSUVEEAASHgoaRVJST1JfUkVBU09OX0pPQl9OT1RfRk9VTkQQARIhCh1FUlJPUl9SRUFTT05fSU5WQUxJRF9TQ0hFRFVMRRACEiEKHUVSUk9SX1JFQVNPTl9JTlZBTElEX0FSR1VNRU5UEAMSHgoaRVJST1JfUkVBU09OX0lOVkFMSURfU1RBVEUQBBIjCh9FUlJPUl9SRUFTT05fSk9CX0FMUkVBRFlfRVhJU1RTEAViBnByb3RvMw");
 
 /**
  * ErrorDetail is attached to every error a scheduler server returns for a
@@ -33,6 +33,13 @@ export type ErrorDetail = Message<"k1s0.system.scheduler.v1.ErrorDetail"> & {
    * @generated from field: string field = 2;
    */
   field: string;
+
+  /**
+   * With ERROR_REASON_JOB_ALREADY_EXISTS: the id of the job that holds the key.
+   *
+   * @generated from field: string existing_job_id = 3;
+   */
+  existingJobId: string;
 };
 
 /**
@@ -87,6 +94,14 @@ export enum ErrorReason {
    * @generated from enum value: ERROR_REASON_INVALID_STATE = 4;
    */
   INVALID_STATE = 4,
+
+  /**
+   * Another job (not deleted) already has the requested job key. Sent with
+   * ALREADY_EXISTS; ErrorDetail.existing_job_id names that job.
+   *
+   * @generated from enum value: ERROR_REASON_JOB_ALREADY_EXISTS = 5;
+   */
+  JOB_ALREADY_EXISTS = 5,
 }
 
 /**

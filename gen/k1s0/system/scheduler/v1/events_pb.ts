@@ -6,7 +6,7 @@ import type { GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
-import type { ExecutionResult } from "./execution_pb.js";
+import type { ExecutionResult, ExecutionTrigger } from "./execution_pb.js";
 import { file_k1s0_system_scheduler_v1_execution } from "./execution_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file k1s0/system/scheduler/v1/events.proto.
  */
 export const file_k1s0_system_scheduler_v1_events: GenFile = /*@__PURE__*/
-  fileDesc("CiVrMXMwL3N5c3RlbS9zY2hlZHVsZXIvdjEvZXZlbnRzLnByb3RvEhhrMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEi2AEKEUpvYkNvbXBsZXRlZEV2ZW50Eg4KBmpvYl9pZBgBIAEoCRIUCgxleGVjdXRpb25faWQYAiABKAkSMAoMY29tcGxldGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5CgZyZXN1bHQYBCABKA4yKS5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuRXhlY3V0aW9uUmVzdWx0EhAKCGpvYl9uYW1lGAUgASgJEg8KB2F0dGVtcHQYBiABKA0SDQoFZXJyb3IYByABKAliBnByb3RvMw", [file_google_protobuf_timestamp, file_k1s0_system_scheduler_v1_execution]);
+  fileDesc("CiVrMXMwL3N5c3RlbS9zY2hlZHVsZXIvdjEvZXZlbnRzLnByb3RvEhhrMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEilQIKEUpvYkNvbXBsZXRlZEV2ZW50Eg4KBmpvYl9pZBgBIAEoCRIUCgxleGVjdXRpb25faWQYAiABKAkSMAoMY29tcGxldGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI5CgZyZXN1bHQYBCABKA4yKS5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuRXhlY3V0aW9uUmVzdWx0EhAKCGpvYl9uYW1lGAUgASgJEg8KB2F0dGVtcHQYBiABKA0SDQoFZXJyb3IYByABKAkSOwoHdHJpZ2dlchgIIAEoDjIqLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5FeGVjdXRpb25UcmlnZ2VyYgZwcm90bzM", [file_google_protobuf_timestamp, file_k1s0_system_scheduler_v1_execution]);
 
 /**
  * JobCompletedEvent is published on the Kafka topic
@@ -73,6 +73,13 @@ export type JobCompletedEvent = Message<"k1s0.system.scheduler.v1.JobCompletedEv
    * @generated from field: string error = 7;
    */
   error: string;
+
+  /**
+   * What started the execution: a schedule fire, TriggerJob, or a retry.
+   *
+   * @generated from field: k1s0.system.scheduler.v1.ExecutionTrigger trigger = 8;
+   */
+  trigger: ExecutionTrigger;
 };
 
 /**

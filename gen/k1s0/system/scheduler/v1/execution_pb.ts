@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file k1s0/system/scheduler/v1/execution.proto.
  */
 export const file_k1s0_system_scheduler_v1_execution: GenFile = /*@__PURE__*/
-  fileDesc("CihrMXMwL3N5c3RlbS9zY2hlZHVsZXIvdjEvZXhlY3V0aW9uLnByb3RvEhhrMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEi5gEKDEpvYkV4ZWN1dGlvbhIKCgJpZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSLgoKc3RhcnRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjkKBnJlc3VsdBgFIAEoDjIpLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5FeGVjdXRpb25SZXN1bHQSDQoFZXJyb3IYBiABKAkSDwoHYXR0ZW1wdBgHIAEoDSquAQoPRXhlY3V0aW9uUmVzdWx0EiAKHEVYRUNVVElPTl9SRVNVTFRfVU5TUEVDSUZJRUQQABIcChhFWEVDVVRJT05fUkVTVUxUX1JVTk5JTkcQARIeChpFWEVDVVRJT05fUkVTVUxUX1NVQ0NFRURFRBACEhsKF0VYRUNVVElPTl9SRVNVTFRfRkFJTEVEEAMSHgoaRVhFQ1VUSU9OX1JFU1VMVF9USU1FRF9PVVQQBGIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CihrMXMwL3N5c3RlbS9zY2hlZHVsZXIvdjEvZXhlY3V0aW9uLnByb3RvEhhrMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEiowIKDEpvYkV4ZWN1dGlvbhIKCgJpZBgBIAEoCRIOCgZqb2JfaWQYAiABKAkSLgoKc3RhcnRlZF9hdBgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLZmluaXNoZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjkKBnJlc3VsdBgFIAEoDjIpLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5FeGVjdXRpb25SZXN1bHQSDQoFZXJyb3IYBiABKAkSDwoHYXR0ZW1wdBgHIAEoDRI7Cgd0cmlnZ2VyGAggASgOMiouazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkV4ZWN1dGlvblRyaWdnZXIqrgEKD0V4ZWN1dGlvblJlc3VsdBIgChxFWEVDVVRJT05fUkVTVUxUX1VOU1BFQ0lGSUVEEAASHAoYRVhFQ1VUSU9OX1JFU1VMVF9SVU5OSU5HEAESHgoaRVhFQ1VUSU9OX1JFU1VMVF9TVUNDRUVERUQQAhIbChdFWEVDVVRJT05fUkVTVUxUX0ZBSUxFRBADEh4KGkVYRUNVVElPTl9SRVNVTFRfVElNRURfT1VUEAQqkAEKEEV4ZWN1dGlvblRyaWdnZXISIQodRVhFQ1VUSU9OX1RSSUdHRVJfVU5TUEVDSUZJRUQQABIeChpFWEVDVVRJT05fVFJJR0dFUl9TQ0hFRFVMRRABEhwKGEVYRUNVVElPTl9UUklHR0VSX01BTlVBTBACEhsKF0VYRUNVVElPTl9UUklHR0VSX1JFVFJZEANiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * JobExecution is one attempt at running a job. Every retry is its own
@@ -69,6 +69,13 @@ export type JobExecution = Message<"k1s0.system.scheduler.v1.JobExecution"> & {
    * @generated from field: uint32 attempt = 7;
    */
   attempt: number;
+
+  /**
+   * What started the attempt.
+   *
+   * @generated from field: k1s0.system.scheduler.v1.ExecutionTrigger trigger = 8;
+   */
+  trigger: ExecutionTrigger;
 };
 
 /**
@@ -125,4 +132,45 @@ export enum ExecutionResult {
  */
 export const ExecutionResultSchema: GenEnum<ExecutionResult> = /*@__PURE__*/
   enumDesc(file_k1s0_system_scheduler_v1_execution, 0);
+
+/**
+ * ExecutionTrigger says what started an execution.
+ *
+ * @generated from enum k1s0.system.scheduler.v1.ExecutionTrigger
+ */
+export enum ExecutionTrigger {
+  /**
+   * Not said: a server that predates this field.
+   *
+   * @generated from enum value: EXECUTION_TRIGGER_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A fire of the job's schedule.
+   *
+   * @generated from enum value: EXECUTION_TRIGGER_SCHEDULE = 1;
+   */
+  SCHEDULE = 1,
+
+  /**
+   * A caller's TriggerJob.
+   *
+   * @generated from enum value: EXECUTION_TRIGGER_MANUAL = 2;
+   */
+  MANUAL = 2,
+
+  /**
+   * A retry of a failed or timed-out attempt (whatever started that attempt).
+   *
+   * @generated from enum value: EXECUTION_TRIGGER_RETRY = 3;
+   */
+  RETRY = 3,
+}
+
+/**
+ * Describes the enum k1s0.system.scheduler.v1.ExecutionTrigger.
+ */
+export const ExecutionTriggerSchema: GenEnum<ExecutionTrigger> = /*@__PURE__*/
+  enumDesc(file_k1s0_system_scheduler_v1_execution, 1);
 

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file k1s0/system/scheduler/v1/job.proto.
  */
 export const file_k1s0_system_scheduler_v1_job: GenFile = /*@__PURE__*/
-  fileDesc("CiJrMXMwL3N5c3RlbS9zY2hlZHVsZXIvdjEvam9iLnByb3RvEhhrMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEiyQEKCFNjaGVkdWxlEjYKBGNyb24YASABKAsyJi5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuQ3JvblNjaGVkdWxlSAASPQoIb25lX3Nob3QYAiABKAsyKS5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuT25lU2hvdFNjaGVkdWxlSAASPgoIaW50ZXJ2YWwYAyABKAsyKi5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuSW50ZXJ2YWxTY2hlZHVsZUgAQgYKBGtpbmQiNAoMQ3JvblNjaGVkdWxlEhIKCmV4cHJlc3Npb24YASABKAkSEAoIdGltZXpvbmUYAiABKAkiPQoPT25lU2hvdFNjaGVkdWxlEioKBnJ1bl9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPwoQSW50ZXJ2YWxTY2hlZHVsZRIrCghpbnRlcnZhbBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiKsAgoDSm9iEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSNAoIc2NoZWR1bGUYAyABKAsyIi5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuU2NoZWR1bGUSMwoGc3RhdHVzGAQgASgOMiMuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkpvYlN0YXR1cxIUCgxwYXlsb2FkX2pzb24YBSABKAkSEwoLbWF4X3JldHJpZXMYBiABKA0SFAoMdGltZW91dF9zZWNzGAcgASgNEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC25leHRfcnVuX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCq5AQoJSm9iU3RhdHVzEhoKFkpPQl9TVEFUVVNfVU5TUEVDSUZJRUQQABIWChJKT0JfU1RBVFVTX1BFTkRJTkcQARIWChJKT0JfU1RBVFVTX1JVTk5JTkcQAhIYChRKT0JfU1RBVFVTX0NPTVBMRVRFRBADEhUKEUpPQl9TVEFUVVNfRkFJTEVEEAQSFQoRSk9CX1NUQVRVU19QQVVTRUQQBRIYChRKT0JfU1RBVFVTX0NBTkNFTExFRBAGYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
+  fileDesc("CiJrMXMwL3N5c3RlbS9zY2hlZHVsZXIvdjEvam9iLnByb3RvEhhrMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEiyQEKCFNjaGVkdWxlEjYKBGNyb24YASABKAsyJi5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuQ3JvblNjaGVkdWxlSAASPQoIb25lX3Nob3QYAiABKAsyKS5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuT25lU2hvdFNjaGVkdWxlSAASPgoIaW50ZXJ2YWwYAyABKAsyKi5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuSW50ZXJ2YWxTY2hlZHVsZUgAQgYKBGtpbmQiNAoMQ3JvblNjaGVkdWxlEhIKCmV4cHJlc3Npb24YASABKAkSEAoIdGltZXpvbmUYAiABKAkiPQoPT25lU2hvdFNjaGVkdWxlEioKBnJ1bl9hdBgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiPwoQSW50ZXJ2YWxTY2hlZHVsZRIrCghpbnRlcnZhbBgBIAEoCzIZLmdvb2dsZS5wcm90b2J1Zi5EdXJhdGlvbiLNAwoDSm9iEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSNAoIc2NoZWR1bGUYAyABKAsyIi5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuU2NoZWR1bGUSMwoGc3RhdHVzGAQgASgOMiMuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkpvYlN0YXR1cxIUCgxwYXlsb2FkX2pzb24YBSABKAkSEwoLbWF4X3JldHJpZXMYBiABKA0SFAoMdGltZW91dF9zZWNzGAcgASgNEi4KCmNyZWF0ZWRfYXQYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC25leHRfcnVuX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBILCgNrZXkYCiABKAkSOAoHb3ZlcmxhcBgLIAEoDjInLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5PdmVybGFwUG9saWN5EiwKCHN0YXJ0X2F0GAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgZlbmRfYXQYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKrkBCglKb2JTdGF0dXMSGgoWSk9CX1NUQVRVU19VTlNQRUNJRklFRBAAEhYKEkpPQl9TVEFUVVNfUEVORElORxABEhYKEkpPQl9TVEFUVVNfUlVOTklORxACEhgKFEpPQl9TVEFUVVNfQ09NUExFVEVEEAMSFQoRSk9CX1NUQVRVU19GQUlMRUQQBBIVChFKT0JfU1RBVFVTX1BBVVNFRBAFEhgKFEpPQl9TVEFUVVNfQ0FOQ0VMTEVEEAYqhQEKDU92ZXJsYXBQb2xpY3kSHgoaT1ZFUkxBUF9QT0xJQ1lfVU5TUEVDSUZJRUQQABIXChNPVkVSTEFQX1BPTElDWV9TS0lQEAESHQoZT1ZFUkxBUF9QT0xJQ1lfQlVGRkVSX09ORRACEhwKGE9WRVJMQVBfUE9MSUNZX0FMTE9XX0FMTBADYgZwcm90bzM", [file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * Schedule says when a job fires. Exactly one kind is set; a server rejects a
@@ -207,12 +207,42 @@ export type Job = Message<"k1s0.system.scheduler.v1.Job"> & {
   createdAt?: Timestamp | undefined;
 
   /**
-   * When the job fires next (including a pending retry). Unset while an
-   * execution is running, while paused, and in terminal states.
+   * When the job fires next (including a pending retry). Unset while paused
+   * and in terminal states, and while an execution is running under the SKIP
+   * overlap policy.
    *
    * @generated from field: google.protobuf.Timestamp next_run_at = 9;
    */
   nextRunAt?: Timestamp | undefined;
+
+  /**
+   * The caller-chosen unique key (see CreateJobRequest.key); empty when none.
+   *
+   * @generated from field: string key = 10;
+   */
+  key: string;
+
+  /**
+   * What a fire does while an execution runs.
+   *
+   * @generated from field: k1s0.system.scheduler.v1.OverlapPolicy overlap = 11;
+   */
+  overlap: OverlapPolicy;
+
+  /**
+   * Cron and interval jobs: no fire before this instant. Unset: no start.
+   *
+   * @generated from field: google.protobuf.Timestamp start_at = 12;
+   */
+  startAt?: Timestamp | undefined;
+
+  /**
+   * Cron and interval jobs: no fire after this instant; once no fire is left
+   * the job is COMPLETED. Unset: no end.
+   *
+   * @generated from field: google.protobuf.Timestamp end_at = 13;
+   */
+  endAt?: Timestamp | undefined;
 };
 
 /**
@@ -250,7 +280,8 @@ export enum JobStatus {
   RUNNING = 2,
 
   /**
-   * A one-shot job whose execution succeeded. Terminal.
+   * A one-shot job whose execution succeeded, or a cron or interval job whose
+   * active window (end_at) has no fire left. Terminal.
    *
    * @generated from enum value: JOB_STATUS_COMPLETED = 3;
    */
@@ -283,4 +314,47 @@ export enum JobStatus {
  */
 export const JobStatusSchema: GenEnum<JobStatus> = /*@__PURE__*/
   enumDesc(file_k1s0_system_scheduler_v1_job, 0);
+
+/**
+ * OverlapPolicy says what a fire does when it finds an execution of the same
+ * job still running (or a retry of one still owed).
+ *
+ * @generated from enum k1s0.system.scheduler.v1.OverlapPolicy
+ */
+export enum OverlapPolicy {
+  /**
+   * Treated as OVERLAP_POLICY_SKIP.
+   *
+   * @generated from enum value: OVERLAP_POLICY_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The fire is skipped; the next fire is computed when the execution ends.
+   *
+   * @generated from enum value: OVERLAP_POLICY_SKIP = 1;
+   */
+  SKIP = 1,
+
+  /**
+   * One fire is kept and runs as soon as the execution (and its retries) end;
+   * further fires while one is kept are skipped.
+   *
+   * @generated from enum value: OVERLAP_POLICY_BUFFER_ONE = 2;
+   */
+  BUFFER_ONE = 2,
+
+  /**
+   * The fire starts another execution at once, alongside the running ones.
+   *
+   * @generated from enum value: OVERLAP_POLICY_ALLOW_ALL = 3;
+   */
+  ALLOW_ALL = 3,
+}
+
+/**
+ * Describes the enum k1s0.system.scheduler.v1.OverlapPolicy.
+ */
+export const OverlapPolicySchema: GenEnum<OverlapPolicy> = /*@__PURE__*/
+  enumDesc(file_k1s0_system_scheduler_v1_job, 1);
 

@@ -2,11 +2,13 @@
 // @generated from file k1s0/system/scheduler/v1/scheduler_service.proto (package k1s0.system.scheduler.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { FieldMask, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_field_mask, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { JobExecution } from "./execution_pb.js";
 import { file_k1s0_system_scheduler_v1_execution } from "./execution_pb.js";
-import type { Job, JobStatus, Schedule } from "./job_pb.js";
+import type { Job, JobStatus, OverlapPolicy, Schedule } from "./job_pb.js";
 import { file_k1s0_system_scheduler_v1_job } from "./job_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
@@ -14,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file k1s0/system/scheduler/v1/scheduler_service.proto.
  */
 export const file_k1s0_system_scheduler_v1_scheduler_service: GenFile = /*@__PURE__*/
-  fileDesc("CjBrMXMwL3N5c3RlbS9zY2hlZHVsZXIvdjEvc2NoZWR1bGVyX3NlcnZpY2UucHJvdG8SGGsxczAuc3lzdGVtLnNjaGVkdWxlci52MSLbAQoQQ3JlYXRlSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJEjQKCHNjaGVkdWxlGAIgASgLMiIuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLlNjaGVkdWxlEhQKDHBheWxvYWRfanNvbhgDIAEoCRIYCgttYXhfcmV0cmllcxgEIAEoDUgAiAEBEhkKDHRpbWVvdXRfc2VjcxgFIAEoDUgBiAEBEhcKD2lkZW1wb3RlbmN5X2tleRgGIAEoCUIOCgxfbWF4X3JldHJpZXNCDwoNX3RpbWVvdXRfc2VjcyI/ChFDcmVhdGVKb2JSZXNwb25zZRIqCgNqb2IYASABKAsyHS5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuSm9iIh8KDUdldEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIjwKDkdldEpvYlJlc3BvbnNlEioKA2pvYhgBIAEoCzIdLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5Kb2IiggEKD0xpc3RKb2JzUmVxdWVzdBIzCgZzdGF0dXMYASABKA4yIy5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuSm9iU3RhdHVzEhMKC25hbWVfcHJlZml4GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJIlgKEExpc3RKb2JzUmVzcG9uc2USKwoEam9icxgBIAMoCzIdLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5Kb2ISFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIiIKEENhbmNlbEpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIj8KEUNhbmNlbEpvYlJlc3BvbnNlEioKA2pvYhgBIAEoCzIdLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5Kb2IiIQoPUGF1c2VKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSI+ChBQYXVzZUpvYlJlc3BvbnNlEioKA2pvYhgBIAEoCzIdLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5Kb2IiIgoQUmVzdW1lSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiPwoRUmVzdW1lSm9iUmVzcG9uc2USKgoDam9iGAEgASgLMh0uazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkpvYiJOChVMaXN0RXhlY3V0aW9uc1JlcXVlc3QSDgoGam9iX2lkGAEgASgJEhEKCXBhZ2Vfc2l6ZRgCIAEoBRISCgpwYWdlX3Rva2VuGAMgASgJIm0KFkxpc3RFeGVjdXRpb25zUmVzcG9uc2USOgoKZXhlY3V0aW9ucxgBIAMoCzImLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5Kb2JFeGVjdXRpb24SFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJMvoFChBTY2hlZHVsZXJTZXJ2aWNlEmQKCUNyZWF0ZUpvYhIqLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5DcmVhdGVKb2JSZXF1ZXN0GisuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkNyZWF0ZUpvYlJlc3BvbnNlEmAKBkdldEpvYhInLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5HZXRKb2JSZXF1ZXN0GiguazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkdldEpvYlJlc3BvbnNlIgOQAgESZgoITGlzdEpvYnMSKS5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuTGlzdEpvYnNSZXF1ZXN0GiouazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkxpc3RKb2JzUmVzcG9uc2UiA5ACARJpCglDYW5jZWxKb2ISKi5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuQ2FuY2VsSm9iUmVxdWVzdBorLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5DYW5jZWxKb2JSZXNwb25zZSIDkAICEmYKCFBhdXNlSm9iEikuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLlBhdXNlSm9iUmVxdWVzdBoqLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5QYXVzZUpvYlJlc3BvbnNlIgOQAgISaQoJUmVzdW1lSm9iEiouazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLlJlc3VtZUpvYlJlcXVlc3QaKy5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuUmVzdW1lSm9iUmVzcG9uc2UiA5ACAhJ4Cg5MaXN0RXhlY3V0aW9ucxIvLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5MaXN0RXhlY3V0aW9uc1JlcXVlc3QaMC5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuTGlzdEV4ZWN1dGlvbnNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_k1s0_system_scheduler_v1_execution, file_k1s0_system_scheduler_v1_job]);
+  fileDesc("CjBrMXMwL3N5c3RlbS9zY2hlZHVsZXIvdjEvc2NoZWR1bGVyX3NlcnZpY2UucHJvdG8SGGsxczAuc3lzdGVtLnNjaGVkdWxlci52MSL8AgoQQ3JlYXRlSm9iUmVxdWVzdBIMCgRuYW1lGAEgASgJEjQKCHNjaGVkdWxlGAIgASgLMiIuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLlNjaGVkdWxlEhQKDHBheWxvYWRfanNvbhgDIAEoCRIYCgttYXhfcmV0cmllcxgEIAEoDUgAiAEBEhkKDHRpbWVvdXRfc2VjcxgFIAEoDUgBiAEBEhcKD2lkZW1wb3RlbmN5X2tleRgGIAEoCRILCgNrZXkYByABKAkSOAoHb3ZlcmxhcBgIIAEoDjInLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5PdmVybGFwUG9saWN5EiwKCHN0YXJ0X2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIqCgZlbmRfYXQYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQg4KDF9tYXhfcmV0cmllc0IPCg1fdGltZW91dF9zZWNzIj8KEUNyZWF0ZUpvYlJlc3BvbnNlEioKA2pvYhgBIAEoCzIdLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5Kb2IiHwoNR2V0Sm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiPAoOR2V0Sm9iUmVzcG9uc2USKgoDam9iGAEgASgLMh0uazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkpvYiJLChBFbnN1cmVKb2JSZXF1ZXN0EjcKA2pvYhgBIAEoCzIqLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5DcmVhdGVKb2JSZXF1ZXN0InwKEUVuc3VyZUpvYlJlc3BvbnNlEioKA2pvYhgBIAEoCzIdLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5Kb2ISOwoHb3V0Y29tZRgCIAEoDjIqLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5FbnN1cmVKb2JPdXRjb21lIuwCChBVcGRhdGVKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2sSDAoEbmFtZRgDIAEoCRI0CghzY2hlZHVsZRgEIAEoCzIiLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5TY2hlZHVsZRIUCgxwYXlsb2FkX2pzb24YBSABKAkSEwoLbWF4X3JldHJpZXMYBiABKA0SFAoMdGltZW91dF9zZWNzGAcgASgNEjgKB292ZXJsYXAYCCABKA4yJy5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuT3ZlcmxhcFBvbGljeRIsCghzdGFydF9hdBgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKgoGZW5kX2F0GAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCI/ChFVcGRhdGVKb2JSZXNwb25zZRIqCgNqb2IYASABKAsyHS5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuSm9iIjcKEVRyaWdnZXJKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRISCgpyZXF1ZXN0X2lkGAIgASgJIk8KElRyaWdnZXJKb2JSZXNwb25zZRI5CglleGVjdXRpb24YASABKAsyJi5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuSm9iRXhlY3V0aW9uIiIKEERlbGV0ZUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIhMKEURlbGV0ZUpvYlJlc3BvbnNlIjgKF0dldFVwY29taW5nRmlyZXNSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRINCgVjb3VudBgCIAEoBSJKChhHZXRVcGNvbWluZ0ZpcmVzUmVzcG9uc2USLgoKZmlyZV90aW1lcxgBIAMoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAijwEKD0xpc3RKb2JzUmVxdWVzdBIzCgZzdGF0dXMYASABKA4yIy5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuSm9iU3RhdHVzEhMKC25hbWVfcHJlZml4GAIgASgJEhEKCXBhZ2Vfc2l6ZRgDIAEoBRISCgpwYWdlX3Rva2VuGAQgASgJEgsKA2tleRgFIAEoCSJYChBMaXN0Sm9ic1Jlc3BvbnNlEisKBGpvYnMYASADKAsyHS5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuSm9iEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIiChBDYW5jZWxKb2JSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCSI/ChFDYW5jZWxKb2JSZXNwb25zZRIqCgNqb2IYASABKAsyHS5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuSm9iIiEKD1BhdXNlSm9iUmVxdWVzdBIOCgZqb2JfaWQYASABKAkiPgoQUGF1c2VKb2JSZXNwb25zZRIqCgNqb2IYASABKAsyHS5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuSm9iIiIKEFJlc3VtZUpvYlJlcXVlc3QSDgoGam9iX2lkGAEgASgJIj8KEVJlc3VtZUpvYlJlc3BvbnNlEioKA2pvYhgBIAEoCzIdLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5Kb2IiTgoVTGlzdEV4ZWN1dGlvbnNSZXF1ZXN0Eg4KBmpvYl9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJtChZMaXN0RXhlY3V0aW9uc1Jlc3BvbnNlEjoKCmV4ZWN1dGlvbnMYASADKAsyJi5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuSm9iRXhlY3V0aW9uEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSqYAQoQRW5zdXJlSm9iT3V0Y29tZRIiCh5FTlNVUkVfSk9CX09VVENPTUVfVU5TUEVDSUZJRUQQABIeChpFTlNVUkVfSk9CX09VVENPTUVfQ1JFQVRFRBABEiAKHEVOU1VSRV9KT0JfT1VUQ09NRV9VTkNIQU5HRUQQAhIeChpFTlNVUkVfSk9CX09VVENPTUVfVVBEQVRFRBADMqQKChBTY2hlZHVsZXJTZXJ2aWNlEmQKCUNyZWF0ZUpvYhIqLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5DcmVhdGVKb2JSZXF1ZXN0GisuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkNyZWF0ZUpvYlJlc3BvbnNlEmAKBkdldEpvYhInLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5HZXRKb2JSZXF1ZXN0GiguazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkdldEpvYlJlc3BvbnNlIgOQAgESZgoITGlzdEpvYnMSKS5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuTGlzdEpvYnNSZXF1ZXN0GiouazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkxpc3RKb2JzUmVzcG9uc2UiA5ACARJpCglDYW5jZWxKb2ISKi5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuQ2FuY2VsSm9iUmVxdWVzdBorLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5DYW5jZWxKb2JSZXNwb25zZSIDkAICEmYKCFBhdXNlSm9iEikuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLlBhdXNlSm9iUmVxdWVzdBoqLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5QYXVzZUpvYlJlc3BvbnNlIgOQAgISaQoJUmVzdW1lSm9iEiouazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLlJlc3VtZUpvYlJlcXVlc3QaKy5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuUmVzdW1lSm9iUmVzcG9uc2UiA5ACAhJ4Cg5MaXN0RXhlY3V0aW9ucxIvLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5MaXN0RXhlY3V0aW9uc1JlcXVlc3QaMC5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuTGlzdEV4ZWN1dGlvbnNSZXNwb25zZSIDkAIBEmkKCUVuc3VyZUpvYhIqLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5FbnN1cmVKb2JSZXF1ZXN0GisuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLkVuc3VyZUpvYlJlc3BvbnNlIgOQAgISaQoJVXBkYXRlSm9iEiouazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLlVwZGF0ZUpvYlJlcXVlc3QaKy5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuVXBkYXRlSm9iUmVzcG9uc2UiA5ACAhJnCgpUcmlnZ2VySm9iEisuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLlRyaWdnZXJKb2JSZXF1ZXN0GiwuazFzMC5zeXN0ZW0uc2NoZWR1bGVyLnYxLlRyaWdnZXJKb2JSZXNwb25zZRJpCglEZWxldGVKb2ISKi5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuRGVsZXRlSm9iUmVxdWVzdBorLmsxczAuc3lzdGVtLnNjaGVkdWxlci52MS5EZWxldGVKb2JSZXNwb25zZSIDkAICEn4KEEdldFVwY29taW5nRmlyZXMSMS5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuR2V0VXBjb21pbmdGaXJlc1JlcXVlc3QaMi5rMXMwLnN5c3RlbS5zY2hlZHVsZXIudjEuR2V0VXBjb21pbmdGaXJlc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_k1s0_system_scheduler_v1_execution, file_k1s0_system_scheduler_v1_job]);
 
 /**
  * CreateJobRequest describes the job to register.
@@ -69,6 +71,38 @@ export type CreateJobRequest = Message<"k1s0.system.scheduler.v1.CreateJobReques
    * @generated from field: string idempotency_key = 6;
    */
   idempotencyKey: string;
+
+  /**
+   * Caller-chosen unique key: 1 to 128 printable ASCII characters, unique
+   * among the jobs not deleted. A key in use is refused with
+   * ERROR_REASON_JOB_ALREADY_EXISTS. Empty means no key.
+   *
+   * @generated from field: string key = 7;
+   */
+  key: string;
+
+  /**
+   * What a fire does while an execution runs. Unset means SKIP.
+   *
+   * @generated from field: k1s0.system.scheduler.v1.OverlapPolicy overlap = 8;
+   */
+  overlap: OverlapPolicy;
+
+  /**
+   * Cron and interval schedules only: no fire before this instant. An
+   * interval counts from it instead of from the creation.
+   *
+   * @generated from field: google.protobuf.Timestamp start_at = 9;
+   */
+  startAt?: Timestamp | undefined;
+
+  /**
+   * Cron and interval schedules only: no fire after this instant; must leave
+   * at least one fire. After the last fire the job is COMPLETED.
+   *
+   * @generated from field: google.protobuf.Timestamp end_at = 10;
+   */
+  endAt?: Timestamp | undefined;
 };
 
 /**
@@ -142,6 +176,300 @@ export const GetJobResponseSchema: GenMessage<GetJobResponse> = /*@__PURE__*/
   messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 3);
 
 /**
+ * EnsureJobRequest is a CreateJobRequest whose key is required.
+ *
+ * @generated from message k1s0.system.scheduler.v1.EnsureJobRequest
+ */
+export type EnsureJobRequest = Message<"k1s0.system.scheduler.v1.EnsureJobRequest"> & {
+  /**
+   * The job as it should be; job.key is required, job.idempotency_key is
+   * ignored (the key makes the call idempotent).
+   *
+   * @generated from field: k1s0.system.scheduler.v1.CreateJobRequest job = 1;
+   */
+  job?: CreateJobRequest | undefined;
+};
+
+/**
+ * Describes the message k1s0.system.scheduler.v1.EnsureJobRequest.
+ * Use `create(EnsureJobRequestSchema)` to create a new message.
+ */
+export const EnsureJobRequestSchema: GenMessage<EnsureJobRequest> = /*@__PURE__*/
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 4);
+
+/**
+ * EnsureJobResponse returns the job and what was done.
+ *
+ * @generated from message k1s0.system.scheduler.v1.EnsureJobResponse
+ */
+export type EnsureJobResponse = Message<"k1s0.system.scheduler.v1.EnsureJobResponse"> & {
+  /**
+   * The job with the key, as it is now.
+   *
+   * @generated from field: k1s0.system.scheduler.v1.Job job = 1;
+   */
+  job?: Job | undefined;
+
+  /**
+   * Created, unchanged or updated.
+   *
+   * @generated from field: k1s0.system.scheduler.v1.EnsureJobOutcome outcome = 2;
+   */
+  outcome: EnsureJobOutcome;
+};
+
+/**
+ * Describes the message k1s0.system.scheduler.v1.EnsureJobResponse.
+ * Use `create(EnsureJobResponseSchema)` to create a new message.
+ */
+export const EnsureJobResponseSchema: GenMessage<EnsureJobResponse> = /*@__PURE__*/
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 5);
+
+/**
+ * UpdateJobRequest carries new values for the fields named in update_mask.
+ *
+ * @generated from message k1s0.system.scheduler.v1.UpdateJobRequest
+ */
+export type UpdateJobRequest = Message<"k1s0.system.scheduler.v1.UpdateJobRequest"> & {
+  /**
+   * Id of the job.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Which of the fields below to change, by their proto names: "name",
+   * "schedule", "payload_json", "max_retries", "timeout_secs", "overlap",
+   * "start_at", "end_at". At least one. A named message field left unset
+   * ("start_at", "end_at") clears it. Others are ignored.
+   *
+   * @generated from field: google.protobuf.FieldMask update_mask = 2;
+   */
+  updateMask?: FieldMask | undefined;
+
+  /**
+   * New name (rules as in CreateJobRequest).
+   *
+   * @generated from field: string name = 3;
+   */
+  name: string;
+
+  /**
+   * New schedule.
+   *
+   * @generated from field: k1s0.system.scheduler.v1.Schedule schedule = 4;
+   */
+  schedule?: Schedule | undefined;
+
+  /**
+   * New payload as JSON text.
+   *
+   * @generated from field: string payload_json = 5;
+   */
+  payloadJson: string;
+
+  /**
+   * New retry count.
+   *
+   * @generated from field: uint32 max_retries = 6;
+   */
+  maxRetries: number;
+
+  /**
+   * New per-execution timeout.
+   *
+   * @generated from field: uint32 timeout_secs = 7;
+   */
+  timeoutSecs: number;
+
+  /**
+   * New overlap policy.
+   *
+   * @generated from field: k1s0.system.scheduler.v1.OverlapPolicy overlap = 8;
+   */
+  overlap: OverlapPolicy;
+
+  /**
+   * New start of the active window (unset with "start_at" in the mask: none).
+   *
+   * @generated from field: google.protobuf.Timestamp start_at = 9;
+   */
+  startAt?: Timestamp | undefined;
+
+  /**
+   * New end of the active window (unset with "end_at" in the mask: none).
+   *
+   * @generated from field: google.protobuf.Timestamp end_at = 10;
+   */
+  endAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message k1s0.system.scheduler.v1.UpdateJobRequest.
+ * Use `create(UpdateJobRequestSchema)` to create a new message.
+ */
+export const UpdateJobRequestSchema: GenMessage<UpdateJobRequest> = /*@__PURE__*/
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 6);
+
+/**
+ * UpdateJobResponse returns the job after the update.
+ *
+ * @generated from message k1s0.system.scheduler.v1.UpdateJobResponse
+ */
+export type UpdateJobResponse = Message<"k1s0.system.scheduler.v1.UpdateJobResponse"> & {
+  /**
+   * The job, with next_run_at recomputed.
+   *
+   * @generated from field: k1s0.system.scheduler.v1.Job job = 1;
+   */
+  job?: Job | undefined;
+};
+
+/**
+ * Describes the message k1s0.system.scheduler.v1.UpdateJobResponse.
+ * Use `create(UpdateJobResponseSchema)` to create a new message.
+ */
+export const UpdateJobResponseSchema: GenMessage<UpdateJobResponse> = /*@__PURE__*/
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 7);
+
+/**
+ * TriggerJobRequest names the job to run now.
+ *
+ * @generated from message k1s0.system.scheduler.v1.TriggerJobRequest
+ */
+export type TriggerJobRequest = Message<"k1s0.system.scheduler.v1.TriggerJobRequest"> & {
+  /**
+   * Id of the job.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * Makes TriggerJob safe to retry: a request id seen within the idempotency
+   * window returns the execution the first request started. 1 to 128
+   * printable ASCII characters; empty means no deduplication.
+   *
+   * @generated from field: string request_id = 2;
+   */
+  requestId: string;
+};
+
+/**
+ * Describes the message k1s0.system.scheduler.v1.TriggerJobRequest.
+ * Use `create(TriggerJobRequestSchema)` to create a new message.
+ */
+export const TriggerJobRequestSchema: GenMessage<TriggerJobRequest> = /*@__PURE__*/
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 8);
+
+/**
+ * TriggerJobResponse returns the execution the trigger started.
+ *
+ * @generated from message k1s0.system.scheduler.v1.TriggerJobResponse
+ */
+export type TriggerJobResponse = Message<"k1s0.system.scheduler.v1.TriggerJobResponse"> & {
+  /**
+   * The execution, trigger MANUAL, attempt 1.
+   *
+   * @generated from field: k1s0.system.scheduler.v1.JobExecution execution = 1;
+   */
+  execution?: JobExecution | undefined;
+};
+
+/**
+ * Describes the message k1s0.system.scheduler.v1.TriggerJobResponse.
+ * Use `create(TriggerJobResponseSchema)` to create a new message.
+ */
+export const TriggerJobResponseSchema: GenMessage<TriggerJobResponse> = /*@__PURE__*/
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 9);
+
+/**
+ * DeleteJobRequest names the job to delete.
+ *
+ * @generated from message k1s0.system.scheduler.v1.DeleteJobRequest
+ */
+export type DeleteJobRequest = Message<"k1s0.system.scheduler.v1.DeleteJobRequest"> & {
+  /**
+   * Id of the job.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+};
+
+/**
+ * Describes the message k1s0.system.scheduler.v1.DeleteJobRequest.
+ * Use `create(DeleteJobRequestSchema)` to create a new message.
+ */
+export const DeleteJobRequestSchema: GenMessage<DeleteJobRequest> = /*@__PURE__*/
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 10);
+
+/**
+ * DeleteJobResponse is empty: the job is gone.
+ *
+ * @generated from message k1s0.system.scheduler.v1.DeleteJobResponse
+ */
+export type DeleteJobResponse = Message<"k1s0.system.scheduler.v1.DeleteJobResponse"> & {
+};
+
+/**
+ * Describes the message k1s0.system.scheduler.v1.DeleteJobResponse.
+ * Use `create(DeleteJobResponseSchema)` to create a new message.
+ */
+export const DeleteJobResponseSchema: GenMessage<DeleteJobResponse> = /*@__PURE__*/
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 11);
+
+/**
+ * GetUpcomingFiresRequest names the job and how many fire times to compute.
+ *
+ * @generated from message k1s0.system.scheduler.v1.GetUpcomingFiresRequest
+ */
+export type GetUpcomingFiresRequest = Message<"k1s0.system.scheduler.v1.GetUpcomingFiresRequest"> & {
+  /**
+   * Id of the job.
+   *
+   * @generated from field: string job_id = 1;
+   */
+  jobId: string;
+
+  /**
+   * How many fire times, 1 to 100; 0 means 10.
+   *
+   * @generated from field: int32 count = 2;
+   */
+  count: number;
+};
+
+/**
+ * Describes the message k1s0.system.scheduler.v1.GetUpcomingFiresRequest.
+ * Use `create(GetUpcomingFiresRequestSchema)` to create a new message.
+ */
+export const GetUpcomingFiresRequestSchema: GenMessage<GetUpcomingFiresRequest> = /*@__PURE__*/
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 12);
+
+/**
+ * GetUpcomingFiresResponse lists the next fire times, earliest first.
+ *
+ * @generated from message k1s0.system.scheduler.v1.GetUpcomingFiresResponse
+ */
+export type GetUpcomingFiresResponse = Message<"k1s0.system.scheduler.v1.GetUpcomingFiresResponse"> & {
+  /**
+   * At most count instants; fewer when the schedule or window ends.
+   *
+   * @generated from field: repeated google.protobuf.Timestamp fire_times = 1;
+   */
+  fireTimes: Timestamp[];
+};
+
+/**
+ * Describes the message k1s0.system.scheduler.v1.GetUpcomingFiresResponse.
+ * Use `create(GetUpcomingFiresResponseSchema)` to create a new message.
+ */
+export const GetUpcomingFiresResponseSchema: GenMessage<GetUpcomingFiresResponse> = /*@__PURE__*/
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 13);
+
+/**
  * ListJobsRequest filters and pages the job listing.
  *
  * @generated from message k1s0.system.scheduler.v1.ListJobsRequest
@@ -181,6 +509,13 @@ export type ListJobsRequest = Message<"k1s0.system.scheduler.v1.ListJobsRequest"
    * @generated from field: string page_token = 4;
    */
   pageToken: string;
+
+  /**
+   * Only the job with this key (at most one); empty means any key.
+   *
+   * @generated from field: string key = 5;
+   */
+  key: string;
 };
 
 /**
@@ -188,7 +523,7 @@ export type ListJobsRequest = Message<"k1s0.system.scheduler.v1.ListJobsRequest"
  * Use `create(ListJobsRequestSchema)` to create a new message.
  */
 export const ListJobsRequestSchema: GenMessage<ListJobsRequest> = /*@__PURE__*/
-  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 4);
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 14);
 
 /**
  * ListJobsResponse is one page of jobs: at most page_size of them, fewer when
@@ -220,7 +555,7 @@ export type ListJobsResponse = Message<"k1s0.system.scheduler.v1.ListJobsRespons
  * Use `create(ListJobsResponseSchema)` to create a new message.
  */
 export const ListJobsResponseSchema: GenMessage<ListJobsResponse> = /*@__PURE__*/
-  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 5);
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 15);
 
 /**
  * CancelJobRequest names the job to cancel.
@@ -241,7 +576,7 @@ export type CancelJobRequest = Message<"k1s0.system.scheduler.v1.CancelJobReques
  * Use `create(CancelJobRequestSchema)` to create a new message.
  */
 export const CancelJobRequestSchema: GenMessage<CancelJobRequest> = /*@__PURE__*/
-  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 6);
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 16);
 
 /**
  * CancelJobResponse returns the job after the cancellation.
@@ -262,7 +597,7 @@ export type CancelJobResponse = Message<"k1s0.system.scheduler.v1.CancelJobRespo
  * Use `create(CancelJobResponseSchema)` to create a new message.
  */
 export const CancelJobResponseSchema: GenMessage<CancelJobResponse> = /*@__PURE__*/
-  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 7);
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 17);
 
 /**
  * PauseJobRequest names the job to pause.
@@ -283,7 +618,7 @@ export type PauseJobRequest = Message<"k1s0.system.scheduler.v1.PauseJobRequest"
  * Use `create(PauseJobRequestSchema)` to create a new message.
  */
 export const PauseJobRequestSchema: GenMessage<PauseJobRequest> = /*@__PURE__*/
-  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 8);
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 18);
 
 /**
  * PauseJobResponse returns the job after the pause.
@@ -305,7 +640,7 @@ export type PauseJobResponse = Message<"k1s0.system.scheduler.v1.PauseJobRespons
  * Use `create(PauseJobResponseSchema)` to create a new message.
  */
 export const PauseJobResponseSchema: GenMessage<PauseJobResponse> = /*@__PURE__*/
-  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 9);
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 19);
 
 /**
  * ResumeJobRequest names the job to resume.
@@ -326,7 +661,7 @@ export type ResumeJobRequest = Message<"k1s0.system.scheduler.v1.ResumeJobReques
  * Use `create(ResumeJobRequestSchema)` to create a new message.
  */
 export const ResumeJobRequestSchema: GenMessage<ResumeJobRequest> = /*@__PURE__*/
-  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 10);
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 20);
 
 /**
  * ResumeJobResponse returns the job after the resume.
@@ -348,7 +683,7 @@ export type ResumeJobResponse = Message<"k1s0.system.scheduler.v1.ResumeJobRespo
  * Use `create(ResumeJobResponseSchema)` to create a new message.
  */
 export const ResumeJobResponseSchema: GenMessage<ResumeJobResponse> = /*@__PURE__*/
-  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 11);
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 21);
 
 /**
  * ListExecutionsRequest pages through one job's executions.
@@ -386,7 +721,7 @@ export type ListExecutionsRequest = Message<"k1s0.system.scheduler.v1.ListExecut
  * Use `create(ListExecutionsRequestSchema)` to create a new message.
  */
 export const ListExecutionsRequestSchema: GenMessage<ListExecutionsRequest> = /*@__PURE__*/
-  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 12);
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 22);
 
 /**
  * ListExecutionsResponse is one page of executions: at most page_size of them,
@@ -418,7 +753,48 @@ export type ListExecutionsResponse = Message<"k1s0.system.scheduler.v1.ListExecu
  * Use `create(ListExecutionsResponseSchema)` to create a new message.
  */
 export const ListExecutionsResponseSchema: GenMessage<ListExecutionsResponse> = /*@__PURE__*/
-  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 13);
+  messageDesc(file_k1s0_system_scheduler_v1_scheduler_service, 23);
+
+/**
+ * EnsureJobOutcome says what EnsureJob did.
+ *
+ * @generated from enum k1s0.system.scheduler.v1.EnsureJobOutcome
+ */
+export enum EnsureJobOutcome {
+  /**
+   * Never set by a server.
+   *
+   * @generated from enum value: ENSURE_JOB_OUTCOME_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * No job had the key: it was created.
+   *
+   * @generated from enum value: ENSURE_JOB_OUTCOME_CREATED = 1;
+   */
+  CREATED = 1,
+
+  /**
+   * The job with the key matched the request: nothing changed.
+   *
+   * @generated from enum value: ENSURE_JOB_OUTCOME_UNCHANGED = 2;
+   */
+  UNCHANGED = 2,
+
+  /**
+   * The job with the key differed and was updated to the request.
+   *
+   * @generated from enum value: ENSURE_JOB_OUTCOME_UPDATED = 3;
+   */
+  UPDATED = 3,
+}
+
+/**
+ * Describes the enum k1s0.system.scheduler.v1.EnsureJobOutcome.
+ */
+export const EnsureJobOutcomeSchema: GenEnum<EnsureJobOutcome> = /*@__PURE__*/
+  enumDesc(file_k1s0_system_scheduler_v1_scheduler_service, 0);
 
 /**
  * SchedulerService registers cron, one-shot and interval jobs and controls
@@ -502,6 +878,68 @@ export const SchedulerService: GenService<{
     methodKind: "unary";
     input: typeof ListExecutionsRequestSchema;
     output: typeof ListExecutionsResponseSchema;
+  },
+  /**
+   * Registers a job by its key, atomically: creates it when no job has the
+   * key (outcome CREATED), returns it when it matches the request (UNCHANGED),
+   * or updates it to the request (UPDATED, as UpdateJob with every field).
+   * Concurrent calls with one key end with one job.
+   *
+   * @generated from rpc k1s0.system.scheduler.v1.SchedulerService.EnsureJob
+   */
+  ensureJob: {
+    methodKind: "unary";
+    input: typeof EnsureJobRequestSchema;
+    output: typeof EnsureJobResponseSchema;
+  },
+  /**
+   * Changes the fields named in update_mask. The next fire is recomputed; a
+   * running execution is not disturbed (it keeps the job as it started).
+   * Fails with INVALID_STATE on a completed, failed or cancelled job.
+   *
+   * @generated from rpc k1s0.system.scheduler.v1.SchedulerService.UpdateJob
+   */
+  updateJob: {
+    methodKind: "unary";
+    input: typeof UpdateJobRequestSchema;
+    output: typeof UpdateJobResponseSchema;
+  },
+  /**
+   * Starts an execution now (trigger MANUAL), outside the schedule. A paused
+   * job runs and stays paused. A running job: a second execution starts under
+   * OVERLAP_POLICY_ALLOW_ALL; under SKIP and BUFFER_ONE the call fails with
+   * INVALID_STATE. Completed, failed and cancelled jobs: INVALID_STATE.
+   *
+   * @generated from rpc k1s0.system.scheduler.v1.SchedulerService.TriggerJob
+   */
+  triggerJob: {
+    methodKind: "unary";
+    input: typeof TriggerJobRequestSchema;
+    output: typeof TriggerJobResponseSchema;
+  },
+  /**
+   * Removes a job and its executions; its key is free again. A running
+   * execution is aborted. Deleting a deleted job succeeds (so retrying is
+   * safe); every other call on it gets NOT_FOUND.
+   *
+   * @generated from rpc k1s0.system.scheduler.v1.SchedulerService.DeleteJob
+   */
+  deleteJob: {
+    methodKind: "unary";
+    input: typeof DeleteJobRequestSchema;
+    output: typeof DeleteJobResponseSchema;
+  },
+  /**
+   * The job's next regular fire times as the server computes them (time zone,
+   * daylight saving time, active window, pause and one-shot included; owed
+   * retries are not fires). Empty for a paused, running one-shot or terminal job.
+   *
+   * @generated from rpc k1s0.system.scheduler.v1.SchedulerService.GetUpcomingFires
+   */
+  getUpcomingFires: {
+    methodKind: "unary";
+    input: typeof GetUpcomingFiresRequestSchema;
+    output: typeof GetUpcomingFiresResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_k1s0_system_scheduler_v1_scheduler_service, 0);

@@ -40,6 +40,9 @@ const (
 	// The operation is not allowed in the job's current status, for example
 	// pausing a cancelled job. Sent with FAILED_PRECONDITION.
 	ErrorReason_ERROR_REASON_INVALID_STATE ErrorReason = 4
+	// Another job (not deleted) already has the requested job key. Sent with
+	// ALREADY_EXISTS; ErrorDetail.existing_job_id names that job.
+	ErrorReason_ERROR_REASON_JOB_ALREADY_EXISTS ErrorReason = 5
 )
 
 // Enum value maps for ErrorReason.
@@ -50,13 +53,15 @@ var (
 		2: "ERROR_REASON_INVALID_SCHEDULE",
 		3: "ERROR_REASON_INVALID_ARGUMENT",
 		4: "ERROR_REASON_INVALID_STATE",
+		5: "ERROR_REASON_JOB_ALREADY_EXISTS",
 	}
 	ErrorReason_value = map[string]int32{
-		"ERROR_REASON_UNSPECIFIED":      0,
-		"ERROR_REASON_JOB_NOT_FOUND":    1,
-		"ERROR_REASON_INVALID_SCHEDULE": 2,
-		"ERROR_REASON_INVALID_ARGUMENT": 3,
-		"ERROR_REASON_INVALID_STATE":    4,
+		"ERROR_REASON_UNSPECIFIED":        0,
+		"ERROR_REASON_JOB_NOT_FOUND":      1,
+		"ERROR_REASON_INVALID_SCHEDULE":   2,
+		"ERROR_REASON_INVALID_ARGUMENT":   3,
+		"ERROR_REASON_INVALID_STATE":      4,
+		"ERROR_REASON_JOB_ALREADY_EXISTS": 5,
 	}
 )
 
@@ -95,7 +100,9 @@ type ErrorDetail struct {
 	Reason ErrorReason `protobuf:"varint,1,opt,name=reason,proto3,enum=k1s0.system.scheduler.v1.ErrorReason" json:"reason,omitempty"`
 	// The request field at fault, as a dotted path in the domain API's names
 	// (for example "schedule.expression"); empty when no single field is at fault.
-	Field         string `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`
+	Field string `protobuf:"bytes,2,opt,name=field,proto3" json:"field,omitempty"`
+	// With ERROR_REASON_JOB_ALREADY_EXISTS: the id of the job that holds the key.
+	ExistingJobId string `protobuf:"bytes,3,opt,name=existing_job_id,json=existingJobId,proto3" json:"existing_job_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -144,20 +151,29 @@ func (x *ErrorDetail) GetField() string {
 	return ""
 }
 
+func (x *ErrorDetail) GetExistingJobId() string {
+	if x != nil {
+		return x.ExistingJobId
+	}
+	return ""
+}
+
 var File_k1s0_system_scheduler_v1_errors_proto protoreflect.FileDescriptor
 
 const file_k1s0_system_scheduler_v1_errors_proto_rawDesc = "" +
 	"\n" +
-	"%k1s0/system/scheduler/v1/errors.proto\x12\x18k1s0.system.scheduler.v1\"b\n" +
+	"%k1s0/system/scheduler/v1/errors.proto\x12\x18k1s0.system.scheduler.v1\"\x8a\x01\n" +
 	"\vErrorDetail\x12=\n" +
 	"\x06reason\x18\x01 \x01(\x0e2%.k1s0.system.scheduler.v1.ErrorReasonR\x06reason\x12\x14\n" +
-	"\x05field\x18\x02 \x01(\tR\x05field*\xb1\x01\n" +
+	"\x05field\x18\x02 \x01(\tR\x05field\x12&\n" +
+	"\x0fexisting_job_id\x18\x03 \x01(\tR\rexistingJobId*\xd6\x01\n" +
 	"\vErrorReason\x12\x1c\n" +
 	"\x18ERROR_REASON_UNSPECIFIED\x10\x00\x12\x1e\n" +
 	"\x1aERROR_REASON_JOB_NOT_FOUND\x10\x01\x12!\n" +
 	"\x1dERROR_REASON_INVALID_SCHEDULE\x10\x02\x12!\n" +
 	"\x1dERROR_REASON_INVALID_ARGUMENT\x10\x03\x12\x1e\n" +
-	"\x1aERROR_REASON_INVALID_STATE\x10\x04B\x8d\x02\n" +
+	"\x1aERROR_REASON_INVALID_STATE\x10\x04\x12#\n" +
+	"\x1fERROR_REASON_JOB_ALREADY_EXISTS\x10\x05B\x8d\x02\n" +
 	"\x1ccom.k1s0.system.scheduler.v1B\vErrorsProtoP\x01Z]github.com/k1s0/scheduler-client/test/grpc-go/server/gen/k1s0/system/scheduler/v1;schedulerv1\xa2\x02\x03KSS\xaa\x02\x18K1s0.System.Scheduler.V1\xca\x02\x18K1s0\\System\\Scheduler\\V1\xe2\x02$K1s0\\System\\Scheduler\\V1\\GPBMetadata\xea\x02\x1bK1s0::System::Scheduler::V1b\x06proto3"
 
 var (

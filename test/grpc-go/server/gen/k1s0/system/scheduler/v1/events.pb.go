@@ -41,7 +41,9 @@ type JobCompletedEvent struct {
 	// Attempt number of the execution (1 for the first attempt).
 	Attempt uint32 `protobuf:"varint,6,opt,name=attempt,proto3" json:"attempt,omitempty"`
 	// Why the execution failed or timed out; empty on success.
-	Error         string `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	Error string `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	// What started the execution: a schedule fire, TriggerJob, or a retry.
+	Trigger       ExecutionTrigger `protobuf:"varint,8,opt,name=trigger,proto3,enum=k1s0.system.scheduler.v1.ExecutionTrigger" json:"trigger,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -125,11 +127,18 @@ func (x *JobCompletedEvent) GetError() string {
 	return ""
 }
 
+func (x *JobCompletedEvent) GetTrigger() ExecutionTrigger {
+	if x != nil {
+		return x.Trigger
+	}
+	return ExecutionTrigger_EXECUTION_TRIGGER_UNSPECIFIED
+}
+
 var File_k1s0_system_scheduler_v1_events_proto protoreflect.FileDescriptor
 
 const file_k1s0_system_scheduler_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"%k1s0/system/scheduler/v1/events.proto\x12\x18k1s0.system.scheduler.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a(k1s0/system/scheduler/v1/execution.proto\"\x9a\x02\n" +
+	"%k1s0/system/scheduler/v1/events.proto\x12\x18k1s0.system.scheduler.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a(k1s0/system/scheduler/v1/execution.proto\"\xe0\x02\n" +
 	"\x11JobCompletedEvent\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12!\n" +
 	"\fexecution_id\x18\x02 \x01(\tR\vexecutionId\x12=\n" +
@@ -137,7 +146,8 @@ const file_k1s0_system_scheduler_v1_events_proto_rawDesc = "" +
 	"\x06result\x18\x04 \x01(\x0e2).k1s0.system.scheduler.v1.ExecutionResultR\x06result\x12\x19\n" +
 	"\bjob_name\x18\x05 \x01(\tR\ajobName\x12\x18\n" +
 	"\aattempt\x18\x06 \x01(\rR\aattempt\x12\x14\n" +
-	"\x05error\x18\a \x01(\tR\x05errorB\x8d\x02\n" +
+	"\x05error\x18\a \x01(\tR\x05error\x12D\n" +
+	"\atrigger\x18\b \x01(\x0e2*.k1s0.system.scheduler.v1.ExecutionTriggerR\atriggerB\x8d\x02\n" +
 	"\x1ccom.k1s0.system.scheduler.v1B\vEventsProtoP\x01Z]github.com/k1s0/scheduler-client/test/grpc-go/server/gen/k1s0/system/scheduler/v1;schedulerv1\xa2\x02\x03KSS\xaa\x02\x18K1s0.System.Scheduler.V1\xca\x02\x18K1s0\\System\\Scheduler\\V1\xe2\x02$K1s0\\System\\Scheduler\\V1\\GPBMetadata\xea\x02\x1bK1s0::System::Scheduler::V1b\x06proto3"
 
 var (
@@ -157,15 +167,17 @@ var file_k1s0_system_scheduler_v1_events_proto_goTypes = []any{
 	(*JobCompletedEvent)(nil),     // 0: k1s0.system.scheduler.v1.JobCompletedEvent
 	(*timestamppb.Timestamp)(nil), // 1: google.protobuf.Timestamp
 	(ExecutionResult)(0),          // 2: k1s0.system.scheduler.v1.ExecutionResult
+	(ExecutionTrigger)(0),         // 3: k1s0.system.scheduler.v1.ExecutionTrigger
 }
 var file_k1s0_system_scheduler_v1_events_proto_depIdxs = []int32{
 	1, // 0: k1s0.system.scheduler.v1.JobCompletedEvent.completed_at:type_name -> google.protobuf.Timestamp
 	2, // 1: k1s0.system.scheduler.v1.JobCompletedEvent.result:type_name -> k1s0.system.scheduler.v1.ExecutionResult
-	2, // [2:2] is the sub-list for method output_type
-	2, // [2:2] is the sub-list for method input_type
-	2, // [2:2] is the sub-list for extension type_name
-	2, // [2:2] is the sub-list for extension extendee
-	0, // [0:2] is the sub-list for field type_name
+	3, // 2: k1s0.system.scheduler.v1.JobCompletedEvent.trigger:type_name -> k1s0.system.scheduler.v1.ExecutionTrigger
+	3, // [3:3] is the sub-list for method output_type
+	3, // [3:3] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_k1s0_system_scheduler_v1_events_proto_init() }

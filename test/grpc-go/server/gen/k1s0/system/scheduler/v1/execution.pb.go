@@ -83,6 +83,63 @@ func (ExecutionResult) EnumDescriptor() ([]byte, []int) {
 	return file_k1s0_system_scheduler_v1_execution_proto_rawDescGZIP(), []int{0}
 }
 
+// ExecutionTrigger says what started an execution.
+type ExecutionTrigger int32
+
+const (
+	// Not said: a server that predates this field.
+	ExecutionTrigger_EXECUTION_TRIGGER_UNSPECIFIED ExecutionTrigger = 0
+	// A fire of the job's schedule.
+	ExecutionTrigger_EXECUTION_TRIGGER_SCHEDULE ExecutionTrigger = 1
+	// A caller's TriggerJob.
+	ExecutionTrigger_EXECUTION_TRIGGER_MANUAL ExecutionTrigger = 2
+	// A retry of a failed or timed-out attempt (whatever started that attempt).
+	ExecutionTrigger_EXECUTION_TRIGGER_RETRY ExecutionTrigger = 3
+)
+
+// Enum value maps for ExecutionTrigger.
+var (
+	ExecutionTrigger_name = map[int32]string{
+		0: "EXECUTION_TRIGGER_UNSPECIFIED",
+		1: "EXECUTION_TRIGGER_SCHEDULE",
+		2: "EXECUTION_TRIGGER_MANUAL",
+		3: "EXECUTION_TRIGGER_RETRY",
+	}
+	ExecutionTrigger_value = map[string]int32{
+		"EXECUTION_TRIGGER_UNSPECIFIED": 0,
+		"EXECUTION_TRIGGER_SCHEDULE":    1,
+		"EXECUTION_TRIGGER_MANUAL":      2,
+		"EXECUTION_TRIGGER_RETRY":       3,
+	}
+)
+
+func (x ExecutionTrigger) Enum() *ExecutionTrigger {
+	p := new(ExecutionTrigger)
+	*p = x
+	return p
+}
+
+func (x ExecutionTrigger) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ExecutionTrigger) Descriptor() protoreflect.EnumDescriptor {
+	return file_k1s0_system_scheduler_v1_execution_proto_enumTypes[1].Descriptor()
+}
+
+func (ExecutionTrigger) Type() protoreflect.EnumType {
+	return &file_k1s0_system_scheduler_v1_execution_proto_enumTypes[1]
+}
+
+func (x ExecutionTrigger) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ExecutionTrigger.Descriptor instead.
+func (ExecutionTrigger) EnumDescriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_execution_proto_rawDescGZIP(), []int{1}
+}
+
 // JobExecution is one attempt at running a job. Every retry is its own
 // execution with the next attempt number.
 type JobExecution struct {
@@ -100,7 +157,9 @@ type JobExecution struct {
 	// Why the attempt failed or timed out; empty otherwise.
 	Error string `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
 	// 1 for the first attempt of a fire, 2 for its first retry, and so on.
-	Attempt       uint32 `protobuf:"varint,7,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	Attempt uint32 `protobuf:"varint,7,opt,name=attempt,proto3" json:"attempt,omitempty"`
+	// What started the attempt.
+	Trigger       ExecutionTrigger `protobuf:"varint,8,opt,name=trigger,proto3,enum=k1s0.system.scheduler.v1.ExecutionTrigger" json:"trigger,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -184,11 +243,18 @@ func (x *JobExecution) GetAttempt() uint32 {
 	return 0
 }
 
+func (x *JobExecution) GetTrigger() ExecutionTrigger {
+	if x != nil {
+		return x.Trigger
+	}
+	return ExecutionTrigger_EXECUTION_TRIGGER_UNSPECIFIED
+}
+
 var File_k1s0_system_scheduler_v1_execution_proto protoreflect.FileDescriptor
 
 const file_k1s0_system_scheduler_v1_execution_proto_rawDesc = "" +
 	"\n" +
-	"(k1s0/system/scheduler/v1/execution.proto\x12\x18k1s0.system.scheduler.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa0\x02\n" +
+	"(k1s0/system/scheduler/v1/execution.proto\x12\x18k1s0.system.scheduler.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x02\n" +
 	"\fJobExecution\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06job_id\x18\x02 \x01(\tR\x05jobId\x129\n" +
@@ -198,13 +264,19 @@ const file_k1s0_system_scheduler_v1_execution_proto_rawDesc = "" +
 	"finishedAt\x12A\n" +
 	"\x06result\x18\x05 \x01(\x0e2).k1s0.system.scheduler.v1.ExecutionResultR\x06result\x12\x14\n" +
 	"\x05error\x18\x06 \x01(\tR\x05error\x12\x18\n" +
-	"\aattempt\x18\a \x01(\rR\aattempt*\xae\x01\n" +
+	"\aattempt\x18\a \x01(\rR\aattempt\x12D\n" +
+	"\atrigger\x18\b \x01(\x0e2*.k1s0.system.scheduler.v1.ExecutionTriggerR\atrigger*\xae\x01\n" +
 	"\x0fExecutionResult\x12 \n" +
 	"\x1cEXECUTION_RESULT_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18EXECUTION_RESULT_RUNNING\x10\x01\x12\x1e\n" +
 	"\x1aEXECUTION_RESULT_SUCCEEDED\x10\x02\x12\x1b\n" +
 	"\x17EXECUTION_RESULT_FAILED\x10\x03\x12\x1e\n" +
-	"\x1aEXECUTION_RESULT_TIMED_OUT\x10\x04B\x90\x02\n" +
+	"\x1aEXECUTION_RESULT_TIMED_OUT\x10\x04*\x90\x01\n" +
+	"\x10ExecutionTrigger\x12!\n" +
+	"\x1dEXECUTION_TRIGGER_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aEXECUTION_TRIGGER_SCHEDULE\x10\x01\x12\x1c\n" +
+	"\x18EXECUTION_TRIGGER_MANUAL\x10\x02\x12\x1b\n" +
+	"\x17EXECUTION_TRIGGER_RETRY\x10\x03B\x90\x02\n" +
 	"\x1ccom.k1s0.system.scheduler.v1B\x0eExecutionProtoP\x01Z]github.com/k1s0/scheduler-client/test/grpc-go/server/gen/k1s0/system/scheduler/v1;schedulerv1\xa2\x02\x03KSS\xaa\x02\x18K1s0.System.Scheduler.V1\xca\x02\x18K1s0\\System\\Scheduler\\V1\xe2\x02$K1s0\\System\\Scheduler\\V1\\GPBMetadata\xea\x02\x1bK1s0::System::Scheduler::V1b\x06proto3"
 
 var (
@@ -219,22 +291,24 @@ func file_k1s0_system_scheduler_v1_execution_proto_rawDescGZIP() []byte {
 	return file_k1s0_system_scheduler_v1_execution_proto_rawDescData
 }
 
-var file_k1s0_system_scheduler_v1_execution_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_k1s0_system_scheduler_v1_execution_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_k1s0_system_scheduler_v1_execution_proto_msgTypes = make([]protoimpl.MessageInfo, 1)
 var file_k1s0_system_scheduler_v1_execution_proto_goTypes = []any{
 	(ExecutionResult)(0),          // 0: k1s0.system.scheduler.v1.ExecutionResult
-	(*JobExecution)(nil),          // 1: k1s0.system.scheduler.v1.JobExecution
-	(*timestamppb.Timestamp)(nil), // 2: google.protobuf.Timestamp
+	(ExecutionTrigger)(0),         // 1: k1s0.system.scheduler.v1.ExecutionTrigger
+	(*JobExecution)(nil),          // 2: k1s0.system.scheduler.v1.JobExecution
+	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
 }
 var file_k1s0_system_scheduler_v1_execution_proto_depIdxs = []int32{
-	2, // 0: k1s0.system.scheduler.v1.JobExecution.started_at:type_name -> google.protobuf.Timestamp
-	2, // 1: k1s0.system.scheduler.v1.JobExecution.finished_at:type_name -> google.protobuf.Timestamp
+	3, // 0: k1s0.system.scheduler.v1.JobExecution.started_at:type_name -> google.protobuf.Timestamp
+	3, // 1: k1s0.system.scheduler.v1.JobExecution.finished_at:type_name -> google.protobuf.Timestamp
 	0, // 2: k1s0.system.scheduler.v1.JobExecution.result:type_name -> k1s0.system.scheduler.v1.ExecutionResult
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	1, // 3: k1s0.system.scheduler.v1.JobExecution.trigger:type_name -> k1s0.system.scheduler.v1.ExecutionTrigger
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_k1s0_system_scheduler_v1_execution_proto_init() }
@@ -247,7 +321,7 @@ func file_k1s0_system_scheduler_v1_execution_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_k1s0_system_scheduler_v1_execution_proto_rawDesc), len(file_k1s0_system_scheduler_v1_execution_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   1,
 			NumExtensions: 0,
 			NumServices:   0,

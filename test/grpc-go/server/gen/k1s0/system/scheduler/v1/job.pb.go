@@ -33,7 +33,8 @@ const (
 	JobStatus_JOB_STATUS_PENDING JobStatus = 1
 	// An execution is in progress.
 	JobStatus_JOB_STATUS_RUNNING JobStatus = 2
-	// A one-shot job whose execution succeeded. Terminal.
+	// A one-shot job whose execution succeeded, or a cron or interval job whose
+	// active window (end_at) has no fire left. Terminal.
 	JobStatus_JOB_STATUS_COMPLETED JobStatus = 3
 	// A one-shot job whose last allowed attempt failed or timed out. Terminal.
 	JobStatus_JOB_STATUS_FAILED JobStatus = 4
@@ -90,6 +91,65 @@ func (x JobStatus) Number() protoreflect.EnumNumber {
 // Deprecated: Use JobStatus.Descriptor instead.
 func (JobStatus) EnumDescriptor() ([]byte, []int) {
 	return file_k1s0_system_scheduler_v1_job_proto_rawDescGZIP(), []int{0}
+}
+
+// OverlapPolicy says what a fire does when it finds an execution of the same
+// job still running (or a retry of one still owed).
+type OverlapPolicy int32
+
+const (
+	// Treated as OVERLAP_POLICY_SKIP.
+	OverlapPolicy_OVERLAP_POLICY_UNSPECIFIED OverlapPolicy = 0
+	// The fire is skipped; the next fire is computed when the execution ends.
+	OverlapPolicy_OVERLAP_POLICY_SKIP OverlapPolicy = 1
+	// One fire is kept and runs as soon as the execution (and its retries) end;
+	// further fires while one is kept are skipped.
+	OverlapPolicy_OVERLAP_POLICY_BUFFER_ONE OverlapPolicy = 2
+	// The fire starts another execution at once, alongside the running ones.
+	OverlapPolicy_OVERLAP_POLICY_ALLOW_ALL OverlapPolicy = 3
+)
+
+// Enum value maps for OverlapPolicy.
+var (
+	OverlapPolicy_name = map[int32]string{
+		0: "OVERLAP_POLICY_UNSPECIFIED",
+		1: "OVERLAP_POLICY_SKIP",
+		2: "OVERLAP_POLICY_BUFFER_ONE",
+		3: "OVERLAP_POLICY_ALLOW_ALL",
+	}
+	OverlapPolicy_value = map[string]int32{
+		"OVERLAP_POLICY_UNSPECIFIED": 0,
+		"OVERLAP_POLICY_SKIP":        1,
+		"OVERLAP_POLICY_BUFFER_ONE":  2,
+		"OVERLAP_POLICY_ALLOW_ALL":   3,
+	}
+)
+
+func (x OverlapPolicy) Enum() *OverlapPolicy {
+	p := new(OverlapPolicy)
+	*p = x
+	return p
+}
+
+func (x OverlapPolicy) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (OverlapPolicy) Descriptor() protoreflect.EnumDescriptor {
+	return file_k1s0_system_scheduler_v1_job_proto_enumTypes[1].Descriptor()
+}
+
+func (OverlapPolicy) Type() protoreflect.EnumType {
+	return &file_k1s0_system_scheduler_v1_job_proto_enumTypes[1]
+}
+
+func (x OverlapPolicy) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use OverlapPolicy.Descriptor instead.
+func (OverlapPolicy) EnumDescriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_job_proto_rawDescGZIP(), []int{1}
 }
 
 // Schedule says when a job fires. Exactly one kind is set; a server rejects a
@@ -377,9 +437,19 @@ type Job struct {
 	TimeoutSecs uint32 `protobuf:"varint,7,opt,name=timeout_secs,json=timeoutSecs,proto3" json:"timeout_secs,omitempty"`
 	// When the job was created.
 	CreatedAt *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
-	// When the job fires next (including a pending retry). Unset while an
-	// execution is running, while paused, and in terminal states.
-	NextRunAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=next_run_at,json=nextRunAt,proto3" json:"next_run_at,omitempty"`
+	// When the job fires next (including a pending retry). Unset while paused
+	// and in terminal states, and while an execution is running under the SKIP
+	// overlap policy.
+	NextRunAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=next_run_at,json=nextRunAt,proto3" json:"next_run_at,omitempty"`
+	// The caller-chosen unique key (see CreateJobRequest.key); empty when none.
+	Key string `protobuf:"bytes,10,opt,name=key,proto3" json:"key,omitempty"`
+	// What a fire does while an execution runs.
+	Overlap OverlapPolicy `protobuf:"varint,11,opt,name=overlap,proto3,enum=k1s0.system.scheduler.v1.OverlapPolicy" json:"overlap,omitempty"`
+	// Cron and interval jobs: no fire before this instant. Unset: no start.
+	StartAt *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=start_at,json=startAt,proto3" json:"start_at,omitempty"`
+	// Cron and interval jobs: no fire after this instant; once no fire is left
+	// the job is COMPLETED. Unset: no end.
+	EndAt         *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=end_at,json=endAt,proto3" json:"end_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -477,6 +547,34 @@ func (x *Job) GetNextRunAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Job) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *Job) GetOverlap() OverlapPolicy {
+	if x != nil {
+		return x.Overlap
+	}
+	return OverlapPolicy_OVERLAP_POLICY_UNSPECIFIED
+}
+
+func (x *Job) GetStartAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartAt
+	}
+	return nil
+}
+
+func (x *Job) GetEndAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndAt
+	}
+	return nil
+}
+
 var File_k1s0_system_scheduler_v1_job_proto protoreflect.FileDescriptor
 
 const file_k1s0_system_scheduler_v1_job_proto_rawDesc = "" +
@@ -495,7 +593,7 @@ const file_k1s0_system_scheduler_v1_job_proto_rawDesc = "" +
 	"\x0fOneShotSchedule\x121\n" +
 	"\x06run_at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x05runAt\"I\n" +
 	"\x10IntervalSchedule\x125\n" +
-	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\binterval\"\x84\x03\n" +
+	"\binterval\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\binterval\"\xc3\x04\n" +
 	"\x03Job\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12>\n" +
@@ -507,7 +605,12 @@ const file_k1s0_system_scheduler_v1_job_proto_rawDesc = "" +
 	"\ftimeout_secs\x18\a \x01(\rR\vtimeoutSecs\x129\n" +
 	"\n" +
 	"created_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\tcreatedAt\x12:\n" +
-	"\vnext_run_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tnextRunAt*\xb9\x01\n" +
+	"\vnext_run_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\tnextRunAt\x12\x10\n" +
+	"\x03key\x18\n" +
+	" \x01(\tR\x03key\x12A\n" +
+	"\aoverlap\x18\v \x01(\x0e2'.k1s0.system.scheduler.v1.OverlapPolicyR\aoverlap\x125\n" +
+	"\bstart_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\astartAt\x121\n" +
+	"\x06end_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\x05endAt*\xb9\x01\n" +
 	"\tJobStatus\x12\x1a\n" +
 	"\x16JOB_STATUS_UNSPECIFIED\x10\x00\x12\x16\n" +
 	"\x12JOB_STATUS_PENDING\x10\x01\x12\x16\n" +
@@ -515,7 +618,12 @@ const file_k1s0_system_scheduler_v1_job_proto_rawDesc = "" +
 	"\x14JOB_STATUS_COMPLETED\x10\x03\x12\x15\n" +
 	"\x11JOB_STATUS_FAILED\x10\x04\x12\x15\n" +
 	"\x11JOB_STATUS_PAUSED\x10\x05\x12\x18\n" +
-	"\x14JOB_STATUS_CANCELLED\x10\x06B\x8a\x02\n" +
+	"\x14JOB_STATUS_CANCELLED\x10\x06*\x85\x01\n" +
+	"\rOverlapPolicy\x12\x1e\n" +
+	"\x1aOVERLAP_POLICY_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13OVERLAP_POLICY_SKIP\x10\x01\x12\x1d\n" +
+	"\x19OVERLAP_POLICY_BUFFER_ONE\x10\x02\x12\x1c\n" +
+	"\x18OVERLAP_POLICY_ALLOW_ALL\x10\x03B\x8a\x02\n" +
 	"\x1ccom.k1s0.system.scheduler.v1B\bJobProtoP\x01Z]github.com/k1s0/scheduler-client/test/grpc-go/server/gen/k1s0/system/scheduler/v1;schedulerv1\xa2\x02\x03KSS\xaa\x02\x18K1s0.System.Scheduler.V1\xca\x02\x18K1s0\\System\\Scheduler\\V1\xe2\x02$K1s0\\System\\Scheduler\\V1\\GPBMetadata\xea\x02\x1bK1s0::System::Scheduler::V1b\x06proto3"
 
 var (
@@ -530,33 +638,37 @@ func file_k1s0_system_scheduler_v1_job_proto_rawDescGZIP() []byte {
 	return file_k1s0_system_scheduler_v1_job_proto_rawDescData
 }
 
-var file_k1s0_system_scheduler_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_k1s0_system_scheduler_v1_job_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_k1s0_system_scheduler_v1_job_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
 var file_k1s0_system_scheduler_v1_job_proto_goTypes = []any{
 	(JobStatus)(0),                // 0: k1s0.system.scheduler.v1.JobStatus
-	(*Schedule)(nil),              // 1: k1s0.system.scheduler.v1.Schedule
-	(*CronSchedule)(nil),          // 2: k1s0.system.scheduler.v1.CronSchedule
-	(*OneShotSchedule)(nil),       // 3: k1s0.system.scheduler.v1.OneShotSchedule
-	(*IntervalSchedule)(nil),      // 4: k1s0.system.scheduler.v1.IntervalSchedule
-	(*Job)(nil),                   // 5: k1s0.system.scheduler.v1.Job
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 7: google.protobuf.Duration
+	(OverlapPolicy)(0),            // 1: k1s0.system.scheduler.v1.OverlapPolicy
+	(*Schedule)(nil),              // 2: k1s0.system.scheduler.v1.Schedule
+	(*CronSchedule)(nil),          // 3: k1s0.system.scheduler.v1.CronSchedule
+	(*OneShotSchedule)(nil),       // 4: k1s0.system.scheduler.v1.OneShotSchedule
+	(*IntervalSchedule)(nil),      // 5: k1s0.system.scheduler.v1.IntervalSchedule
+	(*Job)(nil),                   // 6: k1s0.system.scheduler.v1.Job
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 8: google.protobuf.Duration
 }
 var file_k1s0_system_scheduler_v1_job_proto_depIdxs = []int32{
-	2, // 0: k1s0.system.scheduler.v1.Schedule.cron:type_name -> k1s0.system.scheduler.v1.CronSchedule
-	3, // 1: k1s0.system.scheduler.v1.Schedule.one_shot:type_name -> k1s0.system.scheduler.v1.OneShotSchedule
-	4, // 2: k1s0.system.scheduler.v1.Schedule.interval:type_name -> k1s0.system.scheduler.v1.IntervalSchedule
-	6, // 3: k1s0.system.scheduler.v1.OneShotSchedule.run_at:type_name -> google.protobuf.Timestamp
-	7, // 4: k1s0.system.scheduler.v1.IntervalSchedule.interval:type_name -> google.protobuf.Duration
-	1, // 5: k1s0.system.scheduler.v1.Job.schedule:type_name -> k1s0.system.scheduler.v1.Schedule
-	0, // 6: k1s0.system.scheduler.v1.Job.status:type_name -> k1s0.system.scheduler.v1.JobStatus
-	6, // 7: k1s0.system.scheduler.v1.Job.created_at:type_name -> google.protobuf.Timestamp
-	6, // 8: k1s0.system.scheduler.v1.Job.next_run_at:type_name -> google.protobuf.Timestamp
-	9, // [9:9] is the sub-list for method output_type
-	9, // [9:9] is the sub-list for method input_type
-	9, // [9:9] is the sub-list for extension type_name
-	9, // [9:9] is the sub-list for extension extendee
-	0, // [0:9] is the sub-list for field type_name
+	3,  // 0: k1s0.system.scheduler.v1.Schedule.cron:type_name -> k1s0.system.scheduler.v1.CronSchedule
+	4,  // 1: k1s0.system.scheduler.v1.Schedule.one_shot:type_name -> k1s0.system.scheduler.v1.OneShotSchedule
+	5,  // 2: k1s0.system.scheduler.v1.Schedule.interval:type_name -> k1s0.system.scheduler.v1.IntervalSchedule
+	7,  // 3: k1s0.system.scheduler.v1.OneShotSchedule.run_at:type_name -> google.protobuf.Timestamp
+	8,  // 4: k1s0.system.scheduler.v1.IntervalSchedule.interval:type_name -> google.protobuf.Duration
+	2,  // 5: k1s0.system.scheduler.v1.Job.schedule:type_name -> k1s0.system.scheduler.v1.Schedule
+	0,  // 6: k1s0.system.scheduler.v1.Job.status:type_name -> k1s0.system.scheduler.v1.JobStatus
+	7,  // 7: k1s0.system.scheduler.v1.Job.created_at:type_name -> google.protobuf.Timestamp
+	7,  // 8: k1s0.system.scheduler.v1.Job.next_run_at:type_name -> google.protobuf.Timestamp
+	1,  // 9: k1s0.system.scheduler.v1.Job.overlap:type_name -> k1s0.system.scheduler.v1.OverlapPolicy
+	7,  // 10: k1s0.system.scheduler.v1.Job.start_at:type_name -> google.protobuf.Timestamp
+	7,  // 11: k1s0.system.scheduler.v1.Job.end_at:type_name -> google.protobuf.Timestamp
+	12, // [12:12] is the sub-list for method output_type
+	12, // [12:12] is the sub-list for method input_type
+	12, // [12:12] is the sub-list for extension type_name
+	12, // [12:12] is the sub-list for extension extendee
+	0,  // [0:12] is the sub-list for field type_name
 }
 
 func init() { file_k1s0_system_scheduler_v1_job_proto_init() }
@@ -574,7 +686,7 @@ func file_k1s0_system_scheduler_v1_job_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_k1s0_system_scheduler_v1_job_proto_rawDesc), len(file_k1s0_system_scheduler_v1_job_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   5,
 			NumExtensions: 0,
 			NumServices:   0,

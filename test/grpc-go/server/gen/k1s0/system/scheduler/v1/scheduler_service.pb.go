@@ -9,6 +9,8 @@ package schedulerv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	fieldmaskpb "google.golang.org/protobuf/types/known/fieldmaskpb"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -20,6 +22,63 @@ const (
 	// Verify that runtime/protoimpl is sufficiently up-to-date.
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
+
+// EnsureJobOutcome says what EnsureJob did.
+type EnsureJobOutcome int32
+
+const (
+	// Never set by a server.
+	EnsureJobOutcome_ENSURE_JOB_OUTCOME_UNSPECIFIED EnsureJobOutcome = 0
+	// No job had the key: it was created.
+	EnsureJobOutcome_ENSURE_JOB_OUTCOME_CREATED EnsureJobOutcome = 1
+	// The job with the key matched the request: nothing changed.
+	EnsureJobOutcome_ENSURE_JOB_OUTCOME_UNCHANGED EnsureJobOutcome = 2
+	// The job with the key differed and was updated to the request.
+	EnsureJobOutcome_ENSURE_JOB_OUTCOME_UPDATED EnsureJobOutcome = 3
+)
+
+// Enum value maps for EnsureJobOutcome.
+var (
+	EnsureJobOutcome_name = map[int32]string{
+		0: "ENSURE_JOB_OUTCOME_UNSPECIFIED",
+		1: "ENSURE_JOB_OUTCOME_CREATED",
+		2: "ENSURE_JOB_OUTCOME_UNCHANGED",
+		3: "ENSURE_JOB_OUTCOME_UPDATED",
+	}
+	EnsureJobOutcome_value = map[string]int32{
+		"ENSURE_JOB_OUTCOME_UNSPECIFIED": 0,
+		"ENSURE_JOB_OUTCOME_CREATED":     1,
+		"ENSURE_JOB_OUTCOME_UNCHANGED":   2,
+		"ENSURE_JOB_OUTCOME_UPDATED":     3,
+	}
+)
+
+func (x EnsureJobOutcome) Enum() *EnsureJobOutcome {
+	p := new(EnsureJobOutcome)
+	*p = x
+	return p
+}
+
+func (x EnsureJobOutcome) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (EnsureJobOutcome) Descriptor() protoreflect.EnumDescriptor {
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_enumTypes[0].Descriptor()
+}
+
+func (EnsureJobOutcome) Type() protoreflect.EnumType {
+	return &file_k1s0_system_scheduler_v1_scheduler_service_proto_enumTypes[0]
+}
+
+func (x EnsureJobOutcome) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use EnsureJobOutcome.Descriptor instead.
+func (EnsureJobOutcome) EnumDescriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{0}
+}
 
 // CreateJobRequest describes the job to register.
 type CreateJobRequest struct {
@@ -42,8 +101,20 @@ type CreateJobRequest struct {
 	// (field "idempotencyKey"). 1 to 128 printable ASCII characters; empty means
 	// no deduplication. Clients generate one per logical create (a UUID).
 	IdempotencyKey string `protobuf:"bytes,6,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Caller-chosen unique key: 1 to 128 printable ASCII characters, unique
+	// among the jobs not deleted. A key in use is refused with
+	// ERROR_REASON_JOB_ALREADY_EXISTS. Empty means no key.
+	Key string `protobuf:"bytes,7,opt,name=key,proto3" json:"key,omitempty"`
+	// What a fire does while an execution runs. Unset means SKIP.
+	Overlap OverlapPolicy `protobuf:"varint,8,opt,name=overlap,proto3,enum=k1s0.system.scheduler.v1.OverlapPolicy" json:"overlap,omitempty"`
+	// Cron and interval schedules only: no fire before this instant. An
+	// interval counts from it instead of from the creation.
+	StartAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=start_at,json=startAt,proto3" json:"start_at,omitempty"`
+	// Cron and interval schedules only: no fire after this instant; must leave
+	// at least one fire. After the last fire the job is COMPLETED.
+	EndAt         *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=end_at,json=endAt,proto3" json:"end_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateJobRequest) Reset() {
@@ -116,6 +187,34 @@ func (x *CreateJobRequest) GetIdempotencyKey() string {
 		return x.IdempotencyKey
 	}
 	return ""
+}
+
+func (x *CreateJobRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
+func (x *CreateJobRequest) GetOverlap() OverlapPolicy {
+	if x != nil {
+		return x.Overlap
+	}
+	return OverlapPolicy_OVERLAP_POLICY_UNSPECIFIED
+}
+
+func (x *CreateJobRequest) GetStartAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartAt
+	}
+	return nil
+}
+
+func (x *CreateJobRequest) GetEndAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndAt
+	}
+	return nil
 }
 
 // CreateJobResponse returns the registered job.
@@ -256,6 +355,571 @@ func (x *GetJobResponse) GetJob() *Job {
 	return nil
 }
 
+// EnsureJobRequest is a CreateJobRequest whose key is required.
+type EnsureJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job as it should be; job.key is required, job.idempotency_key is
+	// ignored (the key makes the call idempotent).
+	Job           *CreateJobRequest `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnsureJobRequest) Reset() {
+	*x = EnsureJobRequest{}
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnsureJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnsureJobRequest) ProtoMessage() {}
+
+func (x *EnsureJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnsureJobRequest.ProtoReflect.Descriptor instead.
+func (*EnsureJobRequest) Descriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *EnsureJobRequest) GetJob() *CreateJobRequest {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+// EnsureJobResponse returns the job and what was done.
+type EnsureJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job with the key, as it is now.
+	Job *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	// Created, unchanged or updated.
+	Outcome       EnsureJobOutcome `protobuf:"varint,2,opt,name=outcome,proto3,enum=k1s0.system.scheduler.v1.EnsureJobOutcome" json:"outcome,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnsureJobResponse) Reset() {
+	*x = EnsureJobResponse{}
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnsureJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnsureJobResponse) ProtoMessage() {}
+
+func (x *EnsureJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnsureJobResponse.ProtoReflect.Descriptor instead.
+func (*EnsureJobResponse) Descriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *EnsureJobResponse) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+func (x *EnsureJobResponse) GetOutcome() EnsureJobOutcome {
+	if x != nil {
+		return x.Outcome
+	}
+	return EnsureJobOutcome_ENSURE_JOB_OUTCOME_UNSPECIFIED
+}
+
+// UpdateJobRequest carries new values for the fields named in update_mask.
+type UpdateJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the job.
+	JobId string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// Which of the fields below to change, by their proto names: "name",
+	// "schedule", "payload_json", "max_retries", "timeout_secs", "overlap",
+	// "start_at", "end_at". At least one. A named message field left unset
+	// ("start_at", "end_at") clears it. Others are ignored.
+	UpdateMask *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	// New name (rules as in CreateJobRequest).
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// New schedule.
+	Schedule *Schedule `protobuf:"bytes,4,opt,name=schedule,proto3" json:"schedule,omitempty"`
+	// New payload as JSON text.
+	PayloadJson string `protobuf:"bytes,5,opt,name=payload_json,json=payloadJson,proto3" json:"payload_json,omitempty"`
+	// New retry count.
+	MaxRetries uint32 `protobuf:"varint,6,opt,name=max_retries,json=maxRetries,proto3" json:"max_retries,omitempty"`
+	// New per-execution timeout.
+	TimeoutSecs uint32 `protobuf:"varint,7,opt,name=timeout_secs,json=timeoutSecs,proto3" json:"timeout_secs,omitempty"`
+	// New overlap policy.
+	Overlap OverlapPolicy `protobuf:"varint,8,opt,name=overlap,proto3,enum=k1s0.system.scheduler.v1.OverlapPolicy" json:"overlap,omitempty"`
+	// New start of the active window (unset with "start_at" in the mask: none).
+	StartAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=start_at,json=startAt,proto3" json:"start_at,omitempty"`
+	// New end of the active window (unset with "end_at" in the mask: none).
+	EndAt         *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=end_at,json=endAt,proto3" json:"end_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateJobRequest) Reset() {
+	*x = UpdateJobRequest{}
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateJobRequest) ProtoMessage() {}
+
+func (x *UpdateJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateJobRequest.ProtoReflect.Descriptor instead.
+func (*UpdateJobRequest) Descriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *UpdateJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *UpdateJobRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+func (x *UpdateJobRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UpdateJobRequest) GetSchedule() *Schedule {
+	if x != nil {
+		return x.Schedule
+	}
+	return nil
+}
+
+func (x *UpdateJobRequest) GetPayloadJson() string {
+	if x != nil {
+		return x.PayloadJson
+	}
+	return ""
+}
+
+func (x *UpdateJobRequest) GetMaxRetries() uint32 {
+	if x != nil {
+		return x.MaxRetries
+	}
+	return 0
+}
+
+func (x *UpdateJobRequest) GetTimeoutSecs() uint32 {
+	if x != nil {
+		return x.TimeoutSecs
+	}
+	return 0
+}
+
+func (x *UpdateJobRequest) GetOverlap() OverlapPolicy {
+	if x != nil {
+		return x.Overlap
+	}
+	return OverlapPolicy_OVERLAP_POLICY_UNSPECIFIED
+}
+
+func (x *UpdateJobRequest) GetStartAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.StartAt
+	}
+	return nil
+}
+
+func (x *UpdateJobRequest) GetEndAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.EndAt
+	}
+	return nil
+}
+
+// UpdateJobResponse returns the job after the update.
+type UpdateJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The job, with next_run_at recomputed.
+	Job           *Job `protobuf:"bytes,1,opt,name=job,proto3" json:"job,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateJobResponse) Reset() {
+	*x = UpdateJobResponse{}
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateJobResponse) ProtoMessage() {}
+
+func (x *UpdateJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateJobResponse.ProtoReflect.Descriptor instead.
+func (*UpdateJobResponse) Descriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *UpdateJobResponse) GetJob() *Job {
+	if x != nil {
+		return x.Job
+	}
+	return nil
+}
+
+// TriggerJobRequest names the job to run now.
+type TriggerJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the job.
+	JobId string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// Makes TriggerJob safe to retry: a request id seen within the idempotency
+	// window returns the execution the first request started. 1 to 128
+	// printable ASCII characters; empty means no deduplication.
+	RequestId     string `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TriggerJobRequest) Reset() {
+	*x = TriggerJobRequest{}
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TriggerJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TriggerJobRequest) ProtoMessage() {}
+
+func (x *TriggerJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TriggerJobRequest.ProtoReflect.Descriptor instead.
+func (*TriggerJobRequest) Descriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *TriggerJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *TriggerJobRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+// TriggerJobResponse returns the execution the trigger started.
+type TriggerJobResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The execution, trigger MANUAL, attempt 1.
+	Execution     *JobExecution `protobuf:"bytes,1,opt,name=execution,proto3" json:"execution,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TriggerJobResponse) Reset() {
+	*x = TriggerJobResponse{}
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TriggerJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TriggerJobResponse) ProtoMessage() {}
+
+func (x *TriggerJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TriggerJobResponse.ProtoReflect.Descriptor instead.
+func (*TriggerJobResponse) Descriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *TriggerJobResponse) GetExecution() *JobExecution {
+	if x != nil {
+		return x.Execution
+	}
+	return nil
+}
+
+// DeleteJobRequest names the job to delete.
+type DeleteJobRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the job.
+	JobId         string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteJobRequest) Reset() {
+	*x = DeleteJobRequest{}
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteJobRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteJobRequest) ProtoMessage() {}
+
+func (x *DeleteJobRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteJobRequest.ProtoReflect.Descriptor instead.
+func (*DeleteJobRequest) Descriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *DeleteJobRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+// DeleteJobResponse is empty: the job is gone.
+type DeleteJobResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteJobResponse) Reset() {
+	*x = DeleteJobResponse{}
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteJobResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteJobResponse) ProtoMessage() {}
+
+func (x *DeleteJobResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteJobResponse.ProtoReflect.Descriptor instead.
+func (*DeleteJobResponse) Descriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{11}
+}
+
+// GetUpcomingFiresRequest names the job and how many fire times to compute.
+type GetUpcomingFiresRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Id of the job.
+	JobId string `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	// How many fire times, 1 to 100; 0 means 10.
+	Count         int32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUpcomingFiresRequest) Reset() {
+	*x = GetUpcomingFiresRequest{}
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUpcomingFiresRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUpcomingFiresRequest) ProtoMessage() {}
+
+func (x *GetUpcomingFiresRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUpcomingFiresRequest.ProtoReflect.Descriptor instead.
+func (*GetUpcomingFiresRequest) Descriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *GetUpcomingFiresRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *GetUpcomingFiresRequest) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// GetUpcomingFiresResponse lists the next fire times, earliest first.
+type GetUpcomingFiresResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// At most count instants; fewer when the schedule or window ends.
+	FireTimes     []*timestamppb.Timestamp `protobuf:"bytes,1,rep,name=fire_times,json=fireTimes,proto3" json:"fire_times,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUpcomingFiresResponse) Reset() {
+	*x = GetUpcomingFiresResponse{}
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUpcomingFiresResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUpcomingFiresResponse) ProtoMessage() {}
+
+func (x *GetUpcomingFiresResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUpcomingFiresResponse.ProtoReflect.Descriptor instead.
+func (*GetUpcomingFiresResponse) Descriptor() ([]byte, []int) {
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *GetUpcomingFiresResponse) GetFireTimes() []*timestamppb.Timestamp {
+	if x != nil {
+		return x.FireTimes
+	}
+	return nil
+}
+
 // ListJobsRequest filters and pages the job listing.
 type ListJobsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -273,14 +937,16 @@ type ListJobsRequest struct {
 	PageSize int32 `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// next_page_token of the previous response; empty for the first page. A
 	// token is only valid with the same filter it was issued for.
-	PageToken     string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only the job with this key (at most one); empty means any key.
+	Key           string `protobuf:"bytes,5,opt,name=key,proto3" json:"key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListJobsRequest) Reset() {
 	*x = ListJobsRequest{}
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[4]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -292,7 +958,7 @@ func (x *ListJobsRequest) String() string {
 func (*ListJobsRequest) ProtoMessage() {}
 
 func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[4]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -305,7 +971,7 @@ func (x *ListJobsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsRequest.ProtoReflect.Descriptor instead.
 func (*ListJobsRequest) Descriptor() ([]byte, []int) {
-	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{4}
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ListJobsRequest) GetStatus() JobStatus {
@@ -336,6 +1002,13 @@ func (x *ListJobsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListJobsRequest) GetKey() string {
+	if x != nil {
+		return x.Key
+	}
+	return ""
+}
+
 // ListJobsResponse is one page of jobs: at most page_size of them, fewer when
 // more would take the encoded response past 2 MiB (but at least one while any
 // remain).
@@ -353,7 +1026,7 @@ type ListJobsResponse struct {
 
 func (x *ListJobsResponse) Reset() {
 	*x = ListJobsResponse{}
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[5]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -365,7 +1038,7 @@ func (x *ListJobsResponse) String() string {
 func (*ListJobsResponse) ProtoMessage() {}
 
 func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[5]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -378,7 +1051,7 @@ func (x *ListJobsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListJobsResponse.ProtoReflect.Descriptor instead.
 func (*ListJobsResponse) Descriptor() ([]byte, []int) {
-	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{5}
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ListJobsResponse) GetJobs() []*Job {
@@ -406,7 +1079,7 @@ type CancelJobRequest struct {
 
 func (x *CancelJobRequest) Reset() {
 	*x = CancelJobRequest{}
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[6]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -418,7 +1091,7 @@ func (x *CancelJobRequest) String() string {
 func (*CancelJobRequest) ProtoMessage() {}
 
 func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[6]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -431,7 +1104,7 @@ func (x *CancelJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobRequest.ProtoReflect.Descriptor instead.
 func (*CancelJobRequest) Descriptor() ([]byte, []int) {
-	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{6}
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CancelJobRequest) GetJobId() string {
@@ -452,7 +1125,7 @@ type CancelJobResponse struct {
 
 func (x *CancelJobResponse) Reset() {
 	*x = CancelJobResponse{}
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[7]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -464,7 +1137,7 @@ func (x *CancelJobResponse) String() string {
 func (*CancelJobResponse) ProtoMessage() {}
 
 func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[7]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -477,7 +1150,7 @@ func (x *CancelJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelJobResponse.ProtoReflect.Descriptor instead.
 func (*CancelJobResponse) Descriptor() ([]byte, []int) {
-	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{7}
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *CancelJobResponse) GetJob() *Job {
@@ -498,7 +1171,7 @@ type PauseJobRequest struct {
 
 func (x *PauseJobRequest) Reset() {
 	*x = PauseJobRequest{}
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[8]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -510,7 +1183,7 @@ func (x *PauseJobRequest) String() string {
 func (*PauseJobRequest) ProtoMessage() {}
 
 func (x *PauseJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[8]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -523,7 +1196,7 @@ func (x *PauseJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseJobRequest.ProtoReflect.Descriptor instead.
 func (*PauseJobRequest) Descriptor() ([]byte, []int) {
-	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{8}
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *PauseJobRequest) GetJobId() string {
@@ -545,7 +1218,7 @@ type PauseJobResponse struct {
 
 func (x *PauseJobResponse) Reset() {
 	*x = PauseJobResponse{}
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[9]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -557,7 +1230,7 @@ func (x *PauseJobResponse) String() string {
 func (*PauseJobResponse) ProtoMessage() {}
 
 func (x *PauseJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[9]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -570,7 +1243,7 @@ func (x *PauseJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PauseJobResponse.ProtoReflect.Descriptor instead.
 func (*PauseJobResponse) Descriptor() ([]byte, []int) {
-	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{9}
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *PauseJobResponse) GetJob() *Job {
@@ -591,7 +1264,7 @@ type ResumeJobRequest struct {
 
 func (x *ResumeJobRequest) Reset() {
 	*x = ResumeJobRequest{}
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[10]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -603,7 +1276,7 @@ func (x *ResumeJobRequest) String() string {
 func (*ResumeJobRequest) ProtoMessage() {}
 
 func (x *ResumeJobRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[10]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -616,7 +1289,7 @@ func (x *ResumeJobRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeJobRequest.ProtoReflect.Descriptor instead.
 func (*ResumeJobRequest) Descriptor() ([]byte, []int) {
-	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{10}
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *ResumeJobRequest) GetJobId() string {
@@ -638,7 +1311,7 @@ type ResumeJobResponse struct {
 
 func (x *ResumeJobResponse) Reset() {
 	*x = ResumeJobResponse{}
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[11]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -650,7 +1323,7 @@ func (x *ResumeJobResponse) String() string {
 func (*ResumeJobResponse) ProtoMessage() {}
 
 func (x *ResumeJobResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[11]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -663,7 +1336,7 @@ func (x *ResumeJobResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ResumeJobResponse.ProtoReflect.Descriptor instead.
 func (*ResumeJobResponse) Descriptor() ([]byte, []int) {
-	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{11}
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *ResumeJobResponse) GetJob() *Job {
@@ -691,7 +1364,7 @@ type ListExecutionsRequest struct {
 
 func (x *ListExecutionsRequest) Reset() {
 	*x = ListExecutionsRequest{}
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[12]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -703,7 +1376,7 @@ func (x *ListExecutionsRequest) String() string {
 func (*ListExecutionsRequest) ProtoMessage() {}
 
 func (x *ListExecutionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[12]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -716,7 +1389,7 @@ func (x *ListExecutionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListExecutionsRequest.ProtoReflect.Descriptor instead.
 func (*ListExecutionsRequest) Descriptor() ([]byte, []int) {
-	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{12}
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *ListExecutionsRequest) GetJobId() string {
@@ -757,7 +1430,7 @@ type ListExecutionsResponse struct {
 
 func (x *ListExecutionsResponse) Reset() {
 	*x = ListExecutionsResponse{}
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[13]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -769,7 +1442,7 @@ func (x *ListExecutionsResponse) String() string {
 func (*ListExecutionsResponse) ProtoMessage() {}
 
 func (x *ListExecutionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[13]
+	mi := &file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -782,7 +1455,7 @@ func (x *ListExecutionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListExecutionsResponse.ProtoReflect.Descriptor instead.
 func (*ListExecutionsResponse) Descriptor() ([]byte, []int) {
-	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{13}
+	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListExecutionsResponse) GetExecutions() []*JobExecution {
@@ -803,7 +1476,7 @@ var File_k1s0_system_scheduler_v1_scheduler_service_proto protoreflect.FileDescr
 
 const file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDesc = "" +
 	"\n" +
-	"0k1s0/system/scheduler/v1/scheduler_service.proto\x12\x18k1s0.system.scheduler.v1\x1a(k1s0/system/scheduler/v1/execution.proto\x1a\"k1s0/system/scheduler/v1/job.proto\"\xa1\x02\n" +
+	"0k1s0/system/scheduler/v1/scheduler_service.proto\x12\x18k1s0.system.scheduler.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a(k1s0/system/scheduler/v1/execution.proto\x1a\"k1s0/system/scheduler/v1/job.proto\"\xe0\x03\n" +
 	"\x10CreateJobRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12>\n" +
 	"\bschedule\x18\x02 \x01(\v2\".k1s0.system.scheduler.v1.ScheduleR\bschedule\x12!\n" +
@@ -811,7 +1484,12 @@ const file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDesc = "" +
 	"\vmax_retries\x18\x04 \x01(\rH\x00R\n" +
 	"maxRetries\x88\x01\x01\x12&\n" +
 	"\ftimeout_secs\x18\x05 \x01(\rH\x01R\vtimeoutSecs\x88\x01\x01\x12'\n" +
-	"\x0fidempotency_key\x18\x06 \x01(\tR\x0eidempotencyKeyB\x0e\n" +
+	"\x0fidempotency_key\x18\x06 \x01(\tR\x0eidempotencyKey\x12\x10\n" +
+	"\x03key\x18\a \x01(\tR\x03key\x12A\n" +
+	"\aoverlap\x18\b \x01(\x0e2'.k1s0.system.scheduler.v1.OverlapPolicyR\aoverlap\x125\n" +
+	"\bstart_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\astartAt\x121\n" +
+	"\x06end_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x05endAtB\x0e\n" +
 	"\f_max_retriesB\x0f\n" +
 	"\r_timeout_secs\"D\n" +
 	"\x11CreateJobResponse\x12/\n" +
@@ -819,14 +1497,51 @@ const file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDesc = "" +
 	"\rGetJobRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"A\n" +
 	"\x0eGetJobResponse\x12/\n" +
-	"\x03job\x18\x01 \x01(\v2\x1d.k1s0.system.scheduler.v1.JobR\x03job\"\xab\x01\n" +
+	"\x03job\x18\x01 \x01(\v2\x1d.k1s0.system.scheduler.v1.JobR\x03job\"P\n" +
+	"\x10EnsureJobRequest\x12<\n" +
+	"\x03job\x18\x01 \x01(\v2*.k1s0.system.scheduler.v1.CreateJobRequestR\x03job\"\x8a\x01\n" +
+	"\x11EnsureJobResponse\x12/\n" +
+	"\x03job\x18\x01 \x01(\v2\x1d.k1s0.system.scheduler.v1.JobR\x03job\x12D\n" +
+	"\aoutcome\x18\x02 \x01(\x0e2*.k1s0.system.scheduler.v1.EnsureJobOutcomeR\aoutcome\"\xce\x03\n" +
+	"\x10UpdateJobRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12>\n" +
+	"\bschedule\x18\x04 \x01(\v2\".k1s0.system.scheduler.v1.ScheduleR\bschedule\x12!\n" +
+	"\fpayload_json\x18\x05 \x01(\tR\vpayloadJson\x12\x1f\n" +
+	"\vmax_retries\x18\x06 \x01(\rR\n" +
+	"maxRetries\x12!\n" +
+	"\ftimeout_secs\x18\a \x01(\rR\vtimeoutSecs\x12A\n" +
+	"\aoverlap\x18\b \x01(\x0e2'.k1s0.system.scheduler.v1.OverlapPolicyR\aoverlap\x125\n" +
+	"\bstart_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\astartAt\x121\n" +
+	"\x06end_at\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x05endAt\"D\n" +
+	"\x11UpdateJobResponse\x12/\n" +
+	"\x03job\x18\x01 \x01(\v2\x1d.k1s0.system.scheduler.v1.JobR\x03job\"I\n" +
+	"\x11TriggerJobRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\"Z\n" +
+	"\x12TriggerJobResponse\x12D\n" +
+	"\texecution\x18\x01 \x01(\v2&.k1s0.system.scheduler.v1.JobExecutionR\texecution\")\n" +
+	"\x10DeleteJobRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"\x13\n" +
+	"\x11DeleteJobResponse\"F\n" +
+	"\x17GetUpcomingFiresRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\"U\n" +
+	"\x18GetUpcomingFiresResponse\x129\n" +
+	"\n" +
+	"fire_times\x18\x01 \x03(\v2\x1a.google.protobuf.TimestampR\tfireTimes\"\xbd\x01\n" +
 	"\x0fListJobsRequest\x12;\n" +
 	"\x06status\x18\x01 \x01(\x0e2#.k1s0.system.scheduler.v1.JobStatusR\x06status\x12\x1f\n" +
 	"\vname_prefix\x18\x02 \x01(\tR\n" +
 	"namePrefix\x12\x1b\n" +
 	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x04 \x01(\tR\tpageToken\"m\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\x12\x10\n" +
+	"\x03key\x18\x05 \x01(\tR\x03key\"m\n" +
 	"\x10ListJobsResponse\x121\n" +
 	"\x04jobs\x18\x01 \x03(\v2\x1d.k1s0.system.scheduler.v1.JobR\x04jobs\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\")\n" +
@@ -851,7 +1566,13 @@ const file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDesc = "" +
 	"\n" +
 	"executions\x18\x01 \x03(\v2&.k1s0.system.scheduler.v1.JobExecutionR\n" +
 	"executions\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xfa\x05\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken*\x98\x01\n" +
+	"\x10EnsureJobOutcome\x12\"\n" +
+	"\x1eENSURE_JOB_OUTCOME_UNSPECIFIED\x10\x00\x12\x1e\n" +
+	"\x1aENSURE_JOB_OUTCOME_CREATED\x10\x01\x12 \n" +
+	"\x1cENSURE_JOB_OUTCOME_UNCHANGED\x10\x02\x12\x1e\n" +
+	"\x1aENSURE_JOB_OUTCOME_UPDATED\x10\x032\xa4\n" +
+	"\n" +
 	"\x10SchedulerService\x12d\n" +
 	"\tCreateJob\x12*.k1s0.system.scheduler.v1.CreateJobRequest\x1a+.k1s0.system.scheduler.v1.CreateJobResponse\x12`\n" +
 	"\x06GetJob\x12'.k1s0.system.scheduler.v1.GetJobRequest\x1a(.k1s0.system.scheduler.v1.GetJobResponse\"\x03\x90\x02\x01\x12f\n" +
@@ -859,7 +1580,13 @@ const file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDesc = "" +
 	"\tCancelJob\x12*.k1s0.system.scheduler.v1.CancelJobRequest\x1a+.k1s0.system.scheduler.v1.CancelJobResponse\"\x03\x90\x02\x02\x12f\n" +
 	"\bPauseJob\x12).k1s0.system.scheduler.v1.PauseJobRequest\x1a*.k1s0.system.scheduler.v1.PauseJobResponse\"\x03\x90\x02\x02\x12i\n" +
 	"\tResumeJob\x12*.k1s0.system.scheduler.v1.ResumeJobRequest\x1a+.k1s0.system.scheduler.v1.ResumeJobResponse\"\x03\x90\x02\x02\x12x\n" +
-	"\x0eListExecutions\x12/.k1s0.system.scheduler.v1.ListExecutionsRequest\x1a0.k1s0.system.scheduler.v1.ListExecutionsResponse\"\x03\x90\x02\x01B\x97\x02\n" +
+	"\x0eListExecutions\x12/.k1s0.system.scheduler.v1.ListExecutionsRequest\x1a0.k1s0.system.scheduler.v1.ListExecutionsResponse\"\x03\x90\x02\x01\x12i\n" +
+	"\tEnsureJob\x12*.k1s0.system.scheduler.v1.EnsureJobRequest\x1a+.k1s0.system.scheduler.v1.EnsureJobResponse\"\x03\x90\x02\x02\x12i\n" +
+	"\tUpdateJob\x12*.k1s0.system.scheduler.v1.UpdateJobRequest\x1a+.k1s0.system.scheduler.v1.UpdateJobResponse\"\x03\x90\x02\x02\x12g\n" +
+	"\n" +
+	"TriggerJob\x12+.k1s0.system.scheduler.v1.TriggerJobRequest\x1a,.k1s0.system.scheduler.v1.TriggerJobResponse\x12i\n" +
+	"\tDeleteJob\x12*.k1s0.system.scheduler.v1.DeleteJobRequest\x1a+.k1s0.system.scheduler.v1.DeleteJobResponse\"\x03\x90\x02\x02\x12~\n" +
+	"\x10GetUpcomingFires\x121.k1s0.system.scheduler.v1.GetUpcomingFiresRequest\x1a2.k1s0.system.scheduler.v1.GetUpcomingFiresResponse\"\x03\x90\x02\x01B\x97\x02\n" +
 	"\x1ccom.k1s0.system.scheduler.v1B\x15SchedulerServiceProtoP\x01Z]github.com/k1s0/scheduler-client/test/grpc-go/server/gen/k1s0/system/scheduler/v1;schedulerv1\xa2\x02\x03KSS\xaa\x02\x18K1s0.System.Scheduler.V1\xca\x02\x18K1s0\\System\\Scheduler\\V1\xe2\x02$K1s0\\System\\Scheduler\\V1\\GPBMetadata\xea\x02\x1bK1s0::System::Scheduler::V1b\x06proto3"
 
 var (
@@ -874,56 +1601,95 @@ func file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescGZIP() []byte 
 	return file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDescData
 }
 
-var file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_k1s0_system_scheduler_v1_scheduler_service_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_k1s0_system_scheduler_v1_scheduler_service_proto_goTypes = []any{
-	(*CreateJobRequest)(nil),       // 0: k1s0.system.scheduler.v1.CreateJobRequest
-	(*CreateJobResponse)(nil),      // 1: k1s0.system.scheduler.v1.CreateJobResponse
-	(*GetJobRequest)(nil),          // 2: k1s0.system.scheduler.v1.GetJobRequest
-	(*GetJobResponse)(nil),         // 3: k1s0.system.scheduler.v1.GetJobResponse
-	(*ListJobsRequest)(nil),        // 4: k1s0.system.scheduler.v1.ListJobsRequest
-	(*ListJobsResponse)(nil),       // 5: k1s0.system.scheduler.v1.ListJobsResponse
-	(*CancelJobRequest)(nil),       // 6: k1s0.system.scheduler.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),      // 7: k1s0.system.scheduler.v1.CancelJobResponse
-	(*PauseJobRequest)(nil),        // 8: k1s0.system.scheduler.v1.PauseJobRequest
-	(*PauseJobResponse)(nil),       // 9: k1s0.system.scheduler.v1.PauseJobResponse
-	(*ResumeJobRequest)(nil),       // 10: k1s0.system.scheduler.v1.ResumeJobRequest
-	(*ResumeJobResponse)(nil),      // 11: k1s0.system.scheduler.v1.ResumeJobResponse
-	(*ListExecutionsRequest)(nil),  // 12: k1s0.system.scheduler.v1.ListExecutionsRequest
-	(*ListExecutionsResponse)(nil), // 13: k1s0.system.scheduler.v1.ListExecutionsResponse
-	(*Schedule)(nil),               // 14: k1s0.system.scheduler.v1.Schedule
-	(*Job)(nil),                    // 15: k1s0.system.scheduler.v1.Job
-	(JobStatus)(0),                 // 16: k1s0.system.scheduler.v1.JobStatus
-	(*JobExecution)(nil),           // 17: k1s0.system.scheduler.v1.JobExecution
+	(EnsureJobOutcome)(0),            // 0: k1s0.system.scheduler.v1.EnsureJobOutcome
+	(*CreateJobRequest)(nil),         // 1: k1s0.system.scheduler.v1.CreateJobRequest
+	(*CreateJobResponse)(nil),        // 2: k1s0.system.scheduler.v1.CreateJobResponse
+	(*GetJobRequest)(nil),            // 3: k1s0.system.scheduler.v1.GetJobRequest
+	(*GetJobResponse)(nil),           // 4: k1s0.system.scheduler.v1.GetJobResponse
+	(*EnsureJobRequest)(nil),         // 5: k1s0.system.scheduler.v1.EnsureJobRequest
+	(*EnsureJobResponse)(nil),        // 6: k1s0.system.scheduler.v1.EnsureJobResponse
+	(*UpdateJobRequest)(nil),         // 7: k1s0.system.scheduler.v1.UpdateJobRequest
+	(*UpdateJobResponse)(nil),        // 8: k1s0.system.scheduler.v1.UpdateJobResponse
+	(*TriggerJobRequest)(nil),        // 9: k1s0.system.scheduler.v1.TriggerJobRequest
+	(*TriggerJobResponse)(nil),       // 10: k1s0.system.scheduler.v1.TriggerJobResponse
+	(*DeleteJobRequest)(nil),         // 11: k1s0.system.scheduler.v1.DeleteJobRequest
+	(*DeleteJobResponse)(nil),        // 12: k1s0.system.scheduler.v1.DeleteJobResponse
+	(*GetUpcomingFiresRequest)(nil),  // 13: k1s0.system.scheduler.v1.GetUpcomingFiresRequest
+	(*GetUpcomingFiresResponse)(nil), // 14: k1s0.system.scheduler.v1.GetUpcomingFiresResponse
+	(*ListJobsRequest)(nil),          // 15: k1s0.system.scheduler.v1.ListJobsRequest
+	(*ListJobsResponse)(nil),         // 16: k1s0.system.scheduler.v1.ListJobsResponse
+	(*CancelJobRequest)(nil),         // 17: k1s0.system.scheduler.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),        // 18: k1s0.system.scheduler.v1.CancelJobResponse
+	(*PauseJobRequest)(nil),          // 19: k1s0.system.scheduler.v1.PauseJobRequest
+	(*PauseJobResponse)(nil),         // 20: k1s0.system.scheduler.v1.PauseJobResponse
+	(*ResumeJobRequest)(nil),         // 21: k1s0.system.scheduler.v1.ResumeJobRequest
+	(*ResumeJobResponse)(nil),        // 22: k1s0.system.scheduler.v1.ResumeJobResponse
+	(*ListExecutionsRequest)(nil),    // 23: k1s0.system.scheduler.v1.ListExecutionsRequest
+	(*ListExecutionsResponse)(nil),   // 24: k1s0.system.scheduler.v1.ListExecutionsResponse
+	(*Schedule)(nil),                 // 25: k1s0.system.scheduler.v1.Schedule
+	(OverlapPolicy)(0),               // 26: k1s0.system.scheduler.v1.OverlapPolicy
+	(*timestamppb.Timestamp)(nil),    // 27: google.protobuf.Timestamp
+	(*Job)(nil),                      // 28: k1s0.system.scheduler.v1.Job
+	(*fieldmaskpb.FieldMask)(nil),    // 29: google.protobuf.FieldMask
+	(*JobExecution)(nil),             // 30: k1s0.system.scheduler.v1.JobExecution
+	(JobStatus)(0),                   // 31: k1s0.system.scheduler.v1.JobStatus
 }
 var file_k1s0_system_scheduler_v1_scheduler_service_proto_depIdxs = []int32{
-	14, // 0: k1s0.system.scheduler.v1.CreateJobRequest.schedule:type_name -> k1s0.system.scheduler.v1.Schedule
-	15, // 1: k1s0.system.scheduler.v1.CreateJobResponse.job:type_name -> k1s0.system.scheduler.v1.Job
-	15, // 2: k1s0.system.scheduler.v1.GetJobResponse.job:type_name -> k1s0.system.scheduler.v1.Job
-	16, // 3: k1s0.system.scheduler.v1.ListJobsRequest.status:type_name -> k1s0.system.scheduler.v1.JobStatus
-	15, // 4: k1s0.system.scheduler.v1.ListJobsResponse.jobs:type_name -> k1s0.system.scheduler.v1.Job
-	15, // 5: k1s0.system.scheduler.v1.CancelJobResponse.job:type_name -> k1s0.system.scheduler.v1.Job
-	15, // 6: k1s0.system.scheduler.v1.PauseJobResponse.job:type_name -> k1s0.system.scheduler.v1.Job
-	15, // 7: k1s0.system.scheduler.v1.ResumeJobResponse.job:type_name -> k1s0.system.scheduler.v1.Job
-	17, // 8: k1s0.system.scheduler.v1.ListExecutionsResponse.executions:type_name -> k1s0.system.scheduler.v1.JobExecution
-	0,  // 9: k1s0.system.scheduler.v1.SchedulerService.CreateJob:input_type -> k1s0.system.scheduler.v1.CreateJobRequest
-	2,  // 10: k1s0.system.scheduler.v1.SchedulerService.GetJob:input_type -> k1s0.system.scheduler.v1.GetJobRequest
-	4,  // 11: k1s0.system.scheduler.v1.SchedulerService.ListJobs:input_type -> k1s0.system.scheduler.v1.ListJobsRequest
-	6,  // 12: k1s0.system.scheduler.v1.SchedulerService.CancelJob:input_type -> k1s0.system.scheduler.v1.CancelJobRequest
-	8,  // 13: k1s0.system.scheduler.v1.SchedulerService.PauseJob:input_type -> k1s0.system.scheduler.v1.PauseJobRequest
-	10, // 14: k1s0.system.scheduler.v1.SchedulerService.ResumeJob:input_type -> k1s0.system.scheduler.v1.ResumeJobRequest
-	12, // 15: k1s0.system.scheduler.v1.SchedulerService.ListExecutions:input_type -> k1s0.system.scheduler.v1.ListExecutionsRequest
-	1,  // 16: k1s0.system.scheduler.v1.SchedulerService.CreateJob:output_type -> k1s0.system.scheduler.v1.CreateJobResponse
-	3,  // 17: k1s0.system.scheduler.v1.SchedulerService.GetJob:output_type -> k1s0.system.scheduler.v1.GetJobResponse
-	5,  // 18: k1s0.system.scheduler.v1.SchedulerService.ListJobs:output_type -> k1s0.system.scheduler.v1.ListJobsResponse
-	7,  // 19: k1s0.system.scheduler.v1.SchedulerService.CancelJob:output_type -> k1s0.system.scheduler.v1.CancelJobResponse
-	9,  // 20: k1s0.system.scheduler.v1.SchedulerService.PauseJob:output_type -> k1s0.system.scheduler.v1.PauseJobResponse
-	11, // 21: k1s0.system.scheduler.v1.SchedulerService.ResumeJob:output_type -> k1s0.system.scheduler.v1.ResumeJobResponse
-	13, // 22: k1s0.system.scheduler.v1.SchedulerService.ListExecutions:output_type -> k1s0.system.scheduler.v1.ListExecutionsResponse
-	16, // [16:23] is the sub-list for method output_type
-	9,  // [9:16] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	25, // 0: k1s0.system.scheduler.v1.CreateJobRequest.schedule:type_name -> k1s0.system.scheduler.v1.Schedule
+	26, // 1: k1s0.system.scheduler.v1.CreateJobRequest.overlap:type_name -> k1s0.system.scheduler.v1.OverlapPolicy
+	27, // 2: k1s0.system.scheduler.v1.CreateJobRequest.start_at:type_name -> google.protobuf.Timestamp
+	27, // 3: k1s0.system.scheduler.v1.CreateJobRequest.end_at:type_name -> google.protobuf.Timestamp
+	28, // 4: k1s0.system.scheduler.v1.CreateJobResponse.job:type_name -> k1s0.system.scheduler.v1.Job
+	28, // 5: k1s0.system.scheduler.v1.GetJobResponse.job:type_name -> k1s0.system.scheduler.v1.Job
+	1,  // 6: k1s0.system.scheduler.v1.EnsureJobRequest.job:type_name -> k1s0.system.scheduler.v1.CreateJobRequest
+	28, // 7: k1s0.system.scheduler.v1.EnsureJobResponse.job:type_name -> k1s0.system.scheduler.v1.Job
+	0,  // 8: k1s0.system.scheduler.v1.EnsureJobResponse.outcome:type_name -> k1s0.system.scheduler.v1.EnsureJobOutcome
+	29, // 9: k1s0.system.scheduler.v1.UpdateJobRequest.update_mask:type_name -> google.protobuf.FieldMask
+	25, // 10: k1s0.system.scheduler.v1.UpdateJobRequest.schedule:type_name -> k1s0.system.scheduler.v1.Schedule
+	26, // 11: k1s0.system.scheduler.v1.UpdateJobRequest.overlap:type_name -> k1s0.system.scheduler.v1.OverlapPolicy
+	27, // 12: k1s0.system.scheduler.v1.UpdateJobRequest.start_at:type_name -> google.protobuf.Timestamp
+	27, // 13: k1s0.system.scheduler.v1.UpdateJobRequest.end_at:type_name -> google.protobuf.Timestamp
+	28, // 14: k1s0.system.scheduler.v1.UpdateJobResponse.job:type_name -> k1s0.system.scheduler.v1.Job
+	30, // 15: k1s0.system.scheduler.v1.TriggerJobResponse.execution:type_name -> k1s0.system.scheduler.v1.JobExecution
+	27, // 16: k1s0.system.scheduler.v1.GetUpcomingFiresResponse.fire_times:type_name -> google.protobuf.Timestamp
+	31, // 17: k1s0.system.scheduler.v1.ListJobsRequest.status:type_name -> k1s0.system.scheduler.v1.JobStatus
+	28, // 18: k1s0.system.scheduler.v1.ListJobsResponse.jobs:type_name -> k1s0.system.scheduler.v1.Job
+	28, // 19: k1s0.system.scheduler.v1.CancelJobResponse.job:type_name -> k1s0.system.scheduler.v1.Job
+	28, // 20: k1s0.system.scheduler.v1.PauseJobResponse.job:type_name -> k1s0.system.scheduler.v1.Job
+	28, // 21: k1s0.system.scheduler.v1.ResumeJobResponse.job:type_name -> k1s0.system.scheduler.v1.Job
+	30, // 22: k1s0.system.scheduler.v1.ListExecutionsResponse.executions:type_name -> k1s0.system.scheduler.v1.JobExecution
+	1,  // 23: k1s0.system.scheduler.v1.SchedulerService.CreateJob:input_type -> k1s0.system.scheduler.v1.CreateJobRequest
+	3,  // 24: k1s0.system.scheduler.v1.SchedulerService.GetJob:input_type -> k1s0.system.scheduler.v1.GetJobRequest
+	15, // 25: k1s0.system.scheduler.v1.SchedulerService.ListJobs:input_type -> k1s0.system.scheduler.v1.ListJobsRequest
+	17, // 26: k1s0.system.scheduler.v1.SchedulerService.CancelJob:input_type -> k1s0.system.scheduler.v1.CancelJobRequest
+	19, // 27: k1s0.system.scheduler.v1.SchedulerService.PauseJob:input_type -> k1s0.system.scheduler.v1.PauseJobRequest
+	21, // 28: k1s0.system.scheduler.v1.SchedulerService.ResumeJob:input_type -> k1s0.system.scheduler.v1.ResumeJobRequest
+	23, // 29: k1s0.system.scheduler.v1.SchedulerService.ListExecutions:input_type -> k1s0.system.scheduler.v1.ListExecutionsRequest
+	5,  // 30: k1s0.system.scheduler.v1.SchedulerService.EnsureJob:input_type -> k1s0.system.scheduler.v1.EnsureJobRequest
+	7,  // 31: k1s0.system.scheduler.v1.SchedulerService.UpdateJob:input_type -> k1s0.system.scheduler.v1.UpdateJobRequest
+	9,  // 32: k1s0.system.scheduler.v1.SchedulerService.TriggerJob:input_type -> k1s0.system.scheduler.v1.TriggerJobRequest
+	11, // 33: k1s0.system.scheduler.v1.SchedulerService.DeleteJob:input_type -> k1s0.system.scheduler.v1.DeleteJobRequest
+	13, // 34: k1s0.system.scheduler.v1.SchedulerService.GetUpcomingFires:input_type -> k1s0.system.scheduler.v1.GetUpcomingFiresRequest
+	2,  // 35: k1s0.system.scheduler.v1.SchedulerService.CreateJob:output_type -> k1s0.system.scheduler.v1.CreateJobResponse
+	4,  // 36: k1s0.system.scheduler.v1.SchedulerService.GetJob:output_type -> k1s0.system.scheduler.v1.GetJobResponse
+	16, // 37: k1s0.system.scheduler.v1.SchedulerService.ListJobs:output_type -> k1s0.system.scheduler.v1.ListJobsResponse
+	18, // 38: k1s0.system.scheduler.v1.SchedulerService.CancelJob:output_type -> k1s0.system.scheduler.v1.CancelJobResponse
+	20, // 39: k1s0.system.scheduler.v1.SchedulerService.PauseJob:output_type -> k1s0.system.scheduler.v1.PauseJobResponse
+	22, // 40: k1s0.system.scheduler.v1.SchedulerService.ResumeJob:output_type -> k1s0.system.scheduler.v1.ResumeJobResponse
+	24, // 41: k1s0.system.scheduler.v1.SchedulerService.ListExecutions:output_type -> k1s0.system.scheduler.v1.ListExecutionsResponse
+	6,  // 42: k1s0.system.scheduler.v1.SchedulerService.EnsureJob:output_type -> k1s0.system.scheduler.v1.EnsureJobResponse
+	8,  // 43: k1s0.system.scheduler.v1.SchedulerService.UpdateJob:output_type -> k1s0.system.scheduler.v1.UpdateJobResponse
+	10, // 44: k1s0.system.scheduler.v1.SchedulerService.TriggerJob:output_type -> k1s0.system.scheduler.v1.TriggerJobResponse
+	12, // 45: k1s0.system.scheduler.v1.SchedulerService.DeleteJob:output_type -> k1s0.system.scheduler.v1.DeleteJobResponse
+	14, // 46: k1s0.system.scheduler.v1.SchedulerService.GetUpcomingFires:output_type -> k1s0.system.scheduler.v1.GetUpcomingFiresResponse
+	35, // [35:47] is the sub-list for method output_type
+	23, // [23:35] is the sub-list for method input_type
+	23, // [23:23] is the sub-list for extension type_name
+	23, // [23:23] is the sub-list for extension extendee
+	0,  // [0:23] is the sub-list for field type_name
 }
 
 func init() { file_k1s0_system_scheduler_v1_scheduler_service_proto_init() }
@@ -939,13 +1705,14 @@ func file_k1s0_system_scheduler_v1_scheduler_service_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDesc), len(file_k1s0_system_scheduler_v1_scheduler_service_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   14,
+			NumEnums:      1,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_k1s0_system_scheduler_v1_scheduler_service_proto_goTypes,
 		DependencyIndexes: file_k1s0_system_scheduler_v1_scheduler_service_proto_depIdxs,
+		EnumInfos:         file_k1s0_system_scheduler_v1_scheduler_service_proto_enumTypes,
 		MessageInfos:      file_k1s0_system_scheduler_v1_scheduler_service_proto_msgTypes,
 	}.Build()
 	File_k1s0_system_scheduler_v1_scheduler_service_proto = out.File

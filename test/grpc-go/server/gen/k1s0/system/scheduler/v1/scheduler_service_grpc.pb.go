@@ -19,13 +19,18 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SchedulerService_CreateJob_FullMethodName      = "/k1s0.system.scheduler.v1.SchedulerService/CreateJob"
-	SchedulerService_GetJob_FullMethodName         = "/k1s0.system.scheduler.v1.SchedulerService/GetJob"
-	SchedulerService_ListJobs_FullMethodName       = "/k1s0.system.scheduler.v1.SchedulerService/ListJobs"
-	SchedulerService_CancelJob_FullMethodName      = "/k1s0.system.scheduler.v1.SchedulerService/CancelJob"
-	SchedulerService_PauseJob_FullMethodName       = "/k1s0.system.scheduler.v1.SchedulerService/PauseJob"
-	SchedulerService_ResumeJob_FullMethodName      = "/k1s0.system.scheduler.v1.SchedulerService/ResumeJob"
-	SchedulerService_ListExecutions_FullMethodName = "/k1s0.system.scheduler.v1.SchedulerService/ListExecutions"
+	SchedulerService_CreateJob_FullMethodName        = "/k1s0.system.scheduler.v1.SchedulerService/CreateJob"
+	SchedulerService_GetJob_FullMethodName           = "/k1s0.system.scheduler.v1.SchedulerService/GetJob"
+	SchedulerService_ListJobs_FullMethodName         = "/k1s0.system.scheduler.v1.SchedulerService/ListJobs"
+	SchedulerService_CancelJob_FullMethodName        = "/k1s0.system.scheduler.v1.SchedulerService/CancelJob"
+	SchedulerService_PauseJob_FullMethodName         = "/k1s0.system.scheduler.v1.SchedulerService/PauseJob"
+	SchedulerService_ResumeJob_FullMethodName        = "/k1s0.system.scheduler.v1.SchedulerService/ResumeJob"
+	SchedulerService_ListExecutions_FullMethodName   = "/k1s0.system.scheduler.v1.SchedulerService/ListExecutions"
+	SchedulerService_EnsureJob_FullMethodName        = "/k1s0.system.scheduler.v1.SchedulerService/EnsureJob"
+	SchedulerService_UpdateJob_FullMethodName        = "/k1s0.system.scheduler.v1.SchedulerService/UpdateJob"
+	SchedulerService_TriggerJob_FullMethodName       = "/k1s0.system.scheduler.v1.SchedulerService/TriggerJob"
+	SchedulerService_DeleteJob_FullMethodName        = "/k1s0.system.scheduler.v1.SchedulerService/DeleteJob"
+	SchedulerService_GetUpcomingFires_FullMethodName = "/k1s0.system.scheduler.v1.SchedulerService/GetUpcomingFires"
 )
 
 // SchedulerServiceClient is the client API for SchedulerService service.
@@ -55,6 +60,28 @@ type SchedulerServiceClient interface {
 	// Lists a job's executions, oldest first, one page at a time. Servers keep
 	// a bounded history per job (the reference server: the newest 100).
 	ListExecutions(ctx context.Context, in *ListExecutionsRequest, opts ...grpc.CallOption) (*ListExecutionsResponse, error)
+	// Registers a job by its key, atomically: creates it when no job has the
+	// key (outcome CREATED), returns it when it matches the request (UNCHANGED),
+	// or updates it to the request (UPDATED, as UpdateJob with every field).
+	// Concurrent calls with one key end with one job.
+	EnsureJob(ctx context.Context, in *EnsureJobRequest, opts ...grpc.CallOption) (*EnsureJobResponse, error)
+	// Changes the fields named in update_mask. The next fire is recomputed; a
+	// running execution is not disturbed (it keeps the job as it started).
+	// Fails with INVALID_STATE on a completed, failed or cancelled job.
+	UpdateJob(ctx context.Context, in *UpdateJobRequest, opts ...grpc.CallOption) (*UpdateJobResponse, error)
+	// Starts an execution now (trigger MANUAL), outside the schedule. A paused
+	// job runs and stays paused. A running job: a second execution starts under
+	// OVERLAP_POLICY_ALLOW_ALL; under SKIP and BUFFER_ONE the call fails with
+	// INVALID_STATE. Completed, failed and cancelled jobs: INVALID_STATE.
+	TriggerJob(ctx context.Context, in *TriggerJobRequest, opts ...grpc.CallOption) (*TriggerJobResponse, error)
+	// Removes a job and its executions; its key is free again. A running
+	// execution is aborted. Deleting a deleted job succeeds (so retrying is
+	// safe); every other call on it gets NOT_FOUND.
+	DeleteJob(ctx context.Context, in *DeleteJobRequest, opts ...grpc.CallOption) (*DeleteJobResponse, error)
+	// The job's next regular fire times as the server computes them (time zone,
+	// daylight saving time, active window, pause and one-shot included; owed
+	// retries are not fires). Empty for a paused, running one-shot or terminal job.
+	GetUpcomingFires(ctx context.Context, in *GetUpcomingFiresRequest, opts ...grpc.CallOption) (*GetUpcomingFiresResponse, error)
 }
 
 type schedulerServiceClient struct {
@@ -135,6 +162,56 @@ func (c *schedulerServiceClient) ListExecutions(ctx context.Context, in *ListExe
 	return out, nil
 }
 
+func (c *schedulerServiceClient) EnsureJob(ctx context.Context, in *EnsureJobRequest, opts ...grpc.CallOption) (*EnsureJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EnsureJobResponse)
+	err := c.cc.Invoke(ctx, SchedulerService_EnsureJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulerServiceClient) UpdateJob(ctx context.Context, in *UpdateJobRequest, opts ...grpc.CallOption) (*UpdateJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateJobResponse)
+	err := c.cc.Invoke(ctx, SchedulerService_UpdateJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulerServiceClient) TriggerJob(ctx context.Context, in *TriggerJobRequest, opts ...grpc.CallOption) (*TriggerJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TriggerJobResponse)
+	err := c.cc.Invoke(ctx, SchedulerService_TriggerJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulerServiceClient) DeleteJob(ctx context.Context, in *DeleteJobRequest, opts ...grpc.CallOption) (*DeleteJobResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteJobResponse)
+	err := c.cc.Invoke(ctx, SchedulerService_DeleteJob_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *schedulerServiceClient) GetUpcomingFires(ctx context.Context, in *GetUpcomingFiresRequest, opts ...grpc.CallOption) (*GetUpcomingFiresResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetUpcomingFiresResponse)
+	err := c.cc.Invoke(ctx, SchedulerService_GetUpcomingFires_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SchedulerServiceServer is the server API for SchedulerService service.
 // All implementations must embed UnimplementedSchedulerServiceServer
 // for forward compatibility.
@@ -162,6 +239,28 @@ type SchedulerServiceServer interface {
 	// Lists a job's executions, oldest first, one page at a time. Servers keep
 	// a bounded history per job (the reference server: the newest 100).
 	ListExecutions(context.Context, *ListExecutionsRequest) (*ListExecutionsResponse, error)
+	// Registers a job by its key, atomically: creates it when no job has the
+	// key (outcome CREATED), returns it when it matches the request (UNCHANGED),
+	// or updates it to the request (UPDATED, as UpdateJob with every field).
+	// Concurrent calls with one key end with one job.
+	EnsureJob(context.Context, *EnsureJobRequest) (*EnsureJobResponse, error)
+	// Changes the fields named in update_mask. The next fire is recomputed; a
+	// running execution is not disturbed (it keeps the job as it started).
+	// Fails with INVALID_STATE on a completed, failed or cancelled job.
+	UpdateJob(context.Context, *UpdateJobRequest) (*UpdateJobResponse, error)
+	// Starts an execution now (trigger MANUAL), outside the schedule. A paused
+	// job runs and stays paused. A running job: a second execution starts under
+	// OVERLAP_POLICY_ALLOW_ALL; under SKIP and BUFFER_ONE the call fails with
+	// INVALID_STATE. Completed, failed and cancelled jobs: INVALID_STATE.
+	TriggerJob(context.Context, *TriggerJobRequest) (*TriggerJobResponse, error)
+	// Removes a job and its executions; its key is free again. A running
+	// execution is aborted. Deleting a deleted job succeeds (so retrying is
+	// safe); every other call on it gets NOT_FOUND.
+	DeleteJob(context.Context, *DeleteJobRequest) (*DeleteJobResponse, error)
+	// The job's next regular fire times as the server computes them (time zone,
+	// daylight saving time, active window, pause and one-shot included; owed
+	// retries are not fires). Empty for a paused, running one-shot or terminal job.
+	GetUpcomingFires(context.Context, *GetUpcomingFiresRequest) (*GetUpcomingFiresResponse, error)
 	mustEmbedUnimplementedSchedulerServiceServer()
 }
 
@@ -192,6 +291,21 @@ func (UnimplementedSchedulerServiceServer) ResumeJob(context.Context, *ResumeJob
 }
 func (UnimplementedSchedulerServiceServer) ListExecutions(context.Context, *ListExecutionsRequest) (*ListExecutionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListExecutions not implemented")
+}
+func (UnimplementedSchedulerServiceServer) EnsureJob(context.Context, *EnsureJobRequest) (*EnsureJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EnsureJob not implemented")
+}
+func (UnimplementedSchedulerServiceServer) UpdateJob(context.Context, *UpdateJobRequest) (*UpdateJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateJob not implemented")
+}
+func (UnimplementedSchedulerServiceServer) TriggerJob(context.Context, *TriggerJobRequest) (*TriggerJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TriggerJob not implemented")
+}
+func (UnimplementedSchedulerServiceServer) DeleteJob(context.Context, *DeleteJobRequest) (*DeleteJobResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteJob not implemented")
+}
+func (UnimplementedSchedulerServiceServer) GetUpcomingFires(context.Context, *GetUpcomingFiresRequest) (*GetUpcomingFiresResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUpcomingFires not implemented")
 }
 func (UnimplementedSchedulerServiceServer) mustEmbedUnimplementedSchedulerServiceServer() {}
 func (UnimplementedSchedulerServiceServer) testEmbeddedByValue()                          {}
@@ -340,6 +454,96 @@ func _SchedulerService_ListExecutions_Handler(srv interface{}, ctx context.Conte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SchedulerService_EnsureJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnsureJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulerServiceServer).EnsureJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulerService_EnsureJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulerServiceServer).EnsureJob(ctx, req.(*EnsureJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulerService_UpdateJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulerServiceServer).UpdateJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulerService_UpdateJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulerServiceServer).UpdateJob(ctx, req.(*UpdateJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulerService_TriggerJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TriggerJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulerServiceServer).TriggerJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulerService_TriggerJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulerServiceServer).TriggerJob(ctx, req.(*TriggerJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulerService_DeleteJob_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteJobRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulerServiceServer).DeleteJob(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulerService_DeleteJob_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulerServiceServer).DeleteJob(ctx, req.(*DeleteJobRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SchedulerService_GetUpcomingFires_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUpcomingFiresRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SchedulerServiceServer).GetUpcomingFires(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SchedulerService_GetUpcomingFires_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SchedulerServiceServer).GetUpcomingFires(ctx, req.(*GetUpcomingFiresRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SchedulerService_ServiceDesc is the grpc.ServiceDesc for SchedulerService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -374,6 +578,26 @@ var SchedulerService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListExecutions",
 			Handler:    _SchedulerService_ListExecutions_Handler,
+		},
+		{
+			MethodName: "EnsureJob",
+			Handler:    _SchedulerService_EnsureJob_Handler,
+		},
+		{
+			MethodName: "UpdateJob",
+			Handler:    _SchedulerService_UpdateJob_Handler,
+		},
+		{
+			MethodName: "TriggerJob",
+			Handler:    _SchedulerService_TriggerJob_Handler,
+		},
+		{
+			MethodName: "DeleteJob",
+			Handler:    _SchedulerService_DeleteJob_Handler,
+		},
+		{
+			MethodName: "GetUpcomingFires",
+			Handler:    _SchedulerService_GetUpcomingFires_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
