@@ -93,4 +93,17 @@ export interface SchedulerClient {
    * @throws `JOB_NOT_FOUND`, `INVALID_ARGUMENT` (field `count`)
    */
   getUpcomingFires(jobId: string, count?: number, options?: CallOptions): Promise<Date[]>;
+  /**
+   * The client's clock: simulated time on an `InMemorySchedulerClient` with a manual clock (so
+   * code under test computes `runAt` from `client.now()`, not `Date.now()`), this machine's clock on
+   * a `GrpcSchedulerClient` (a test server with a manual clock tells its own: `server.now()`).
+   * (Additive.)
+   */
+  now(): Date;
+  /**
+   * Releases the client (connections, timers; what works afterwards is up to the client). Idempotent;
+   * a promise on every implementation, so `await client.close()` works whatever the client.
+   * (Additive: both clients had it, now the interface says so.)
+   */
+  close(): Promise<void>;
 }

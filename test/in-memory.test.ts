@@ -4,7 +4,7 @@ describe("InMemorySchedulerClient specifics", () => {
   it("refuses advanceTime without a manual clock", async () => {
     const client = new InMemorySchedulerClient();
     await expect(client.advanceTime(1)).rejects.toMatchObject({ code: "INVALID_STATE" });
-    client.close();
+    void client.close();
   });
 
   it("returns every job from getAll, oldest first, as copies", async () => {
@@ -33,7 +33,7 @@ describe("InMemorySchedulerClient specifics", () => {
       const job = await client.createJob({ name: "s", schedule: { type: "interval", intervalMs: 1000 }, payload: 0 });
       await jest.advanceTimersByTimeAsync(3000);
       expect(await client.getExecutions(job.id)).toHaveLength(3);
-      client.close();
+      void client.close();
     } finally {
       jest.useRealTimers();
     }

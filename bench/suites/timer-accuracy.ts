@@ -62,7 +62,7 @@ async function sdkRun(jobs: number, fires: number): Promise<Run> {
     }
     await sleep(runMs(fires));
   } finally {
-    client.close();
+    await client.close();
   }
   return { recorder, anchorOffsets: anchors.map((a) => a - anchors[0]) };
 }

@@ -12,7 +12,7 @@ export async function main(): Promise<string[]> {
     names.push(job.name);
     if (names.length === 120) break;
   }
-  scheduler.close();
+  await scheduler.close();
   return [names[0] ?? "", names[119] ?? "", String(names.length)];
 }
 

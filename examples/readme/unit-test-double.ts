@@ -27,7 +27,7 @@ export async function main(): Promise<string[]> {
   await scheduler.advanceTime(4 * 60 * 60 * 1000); // to 04:00
 
   const executions = await scheduler.getExecutions(id);
-  scheduler.close();
+  await scheduler.close();
   return [
     ...executions.map((e) => `${e.startedAt.toISOString()} attempt ${e.attempt}: ${e.result}${e.error ? ` (${e.error})` : ""}`),
     `events: ${events.length}`,

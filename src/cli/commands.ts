@@ -7,10 +7,11 @@ import { createTestServer } from "../testing/test-server.js";
 import { JOB_STATUSES, type JobFilter, type JobRequest, type JobStatus, OVERLAP_POLICIES, type OverlapPolicy } from "../types/job.js";
 import type { JobChanges } from "../types/job-changes.js";
 import type { Schedule } from "../types/schedule.js";
+import { LIMITS } from "../validation/limits.js";
 import { validateSchedule } from "../validation/schedule-rules.js";
 import { nextCronFire, DEFAULT_TIME_ZONE } from "../schedule/cron-expression.js";
 import { UsageError } from "./cli-error.js";
-import { dateOption, durationOption, intOption, noPositionals, onePositional } from "./options.js";
+import { dateOption, durationOption, intOption, noPositionals, onePositional, parseArgsMessage, payloadOption, serverOption } from "./options.js";
 import { eventLine, executionLine, executionsTable, jobDetails, jobsTable, lagLine, lagTable, toJson } from "./render.js";
 
 /** Options every command accepts. */
@@ -26,7 +27,7 @@ function parse<O extends NonNullable<ParseArgsConfig["options"]>>(args: string[]
   try {
     return parseArgs({ args, options: { ...GLOBAL_OPTIONS, ...options }, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError((err as Error).message.split("\n")[0] ?? "bad arguments");
+    throw new UsageError(parseArgsMessage(err));
   }
 }
 
@@ -44,7 +45,7 @@ export const DEFAULT_SERVER = "http://localhost:8093";
 
 function client(values: { server?: string | undefined; "timeout-ms"?: string | undefined }, io: CliIo): GrpcSchedulerClient {
   const timeoutMs = intOption("timeout-ms", values["timeout-ms"], 10_000, 1, 3_600_000);
-  return new GrpcSchedulerClient(values.server ?? io.env.SCHEDULER_URL ?? DEFAULT_SERVER, { timeoutMs });
+  return new GrpcSchedulerClient(serverOption(values.server ?? (io.env.SCHEDULER_URL || undefined) ?? DEFAULT_SERVER), { timeoutMs });
 }
 
 async function withClient<T>(c: GrpcSchedulerClient, work: (c: GrpcSchedulerClient) => Promise<T>): Promise<T> {
@@ -63,6 +64,7 @@ const JOB_OPTIONS = {
   at: { type: "string" },
   every: { type: "string" },
   payload: { type: "string" },
+  "payload-file": { type: "string" },
   "max-retries": { type: "string" },
   "timeout-secs": { type: "string" },
   key: { type: "string" },
@@ -113,7 +115,7 @@ export async function jobsCommand(args: string[], io: CliIo): Promise<void> {
       const request: JobRequest = {
         name: values.name,
         schedule,
-        payload: payloadFrom(values.payload),
+        payload: payloadOption(values.payload, values["payload-file"]),
         ...(values.key === undefined ? {} : { key: values.key }),
         ...jobSettings(values),
       };
@@ -134,7 +136,7 @@ export async function jobsCommand(args: string[], io: CliIo): Promise<void> {
       const changes: JobChanges = {
         ...(values.name === undefined ? {} : { name: values.name }),
         ...(schedule === undefined ? {} : { schedule }),
-        ...(values.payload === undefined ? {} : { payload: payloadFrom(values.payload) }),
+        ...(values.payload === undefined && values["payload-file"] === undefined ? {} : { payload: payloadOption(values.payload, values["payload-file"]) }),
         ...changedSettings(values),
       };
       if (Object.keys(changes).length === 0) throw new UsageError("jobs update needs at least one option to change");
@@ -195,8 +197,9 @@ function jobSettings(values: JobValues): Pick<JobRequest, "maxRetries" | "timeou
   const startAt = values["start-at"];
   const endAt = values["end-at"];
   return {
-    ...(values["max-retries"] === undefined ? {} : { maxRetries: intOption("max-retries", values["max-retries"], 0, 0, 1_000_000) }),
-    ...(values["timeout-secs"] === undefined ? {} : { timeoutSecs: intOption("timeout-secs", values["timeout-secs"], 0, 0, 1_000_000_000) }),
+    // The library's own ranges, so the CLI refuses what the library would, with the same bounds.
+    ...(values["max-retries"] === undefined ? {} : { maxRetries: intOption("max-retries", values["max-retries"], 0, 0, LIMITS.maxRetries) }),
+    ...(values["timeout-secs"] === undefined ? {} : { timeoutSecs: intOption("timeout-secs", values["timeout-secs"], 0, 1, LIMITS.timeoutSecsMax) }),
     ...(values.overlap === undefined ? {} : { overlap: values.overlap as OverlapPolicy }),
     ...(startAt === undefined ? {} : { startAt: dateOption("start-at", startAt) }),
     ...(endAt === undefined ? {} : { endAt: dateOption("end-at", endAt) }),
@@ -220,18 +223,9 @@ function scheduleFrom(values: JobValues): Schedule | undefined {
     return values.tz === undefined ? { type: "cron", expression: values.cron } : { type: "cron", expression: values.cron, timezone: values.tz };
   }
   if (values.tz !== undefined) throw new UsageError("--tz goes with --cron");
-  if (values.at !== undefined) return { type: "one_shot", runAt: new Date(values.at) };
+  if (values.at !== undefined) return { type: "one_shot", runAt: dateOption("at", values.at) };
   if (values.every !== undefined) return { type: "interval", intervalMs: durationOption("every", values.every) };
   return undefined;
-}
-
-function payloadFrom(text: string | undefined): unknown {
-  if (text === undefined) return null;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    throw new UsageError(`--payload must be JSON, got ${JSON.stringify(text)}`);
-  }
 }
 
 /** `executions <jobId>` */
@@ -248,8 +242,7 @@ export async function cronCommand(args: string[], io: CliIo): Promise<void> {
   const { values, positionals } = parse(rest, { tz: { type: "string" }, n: { type: "string", short: "n" }, from: { type: "string" } });
   const expression = onePositional(positionals, "cron expression");
   const count = intOption("n", values.n, 5, 1, 1_000);
-  const fromMs = values.from === undefined ? Date.now() : new Date(values.from).getTime();
-  if (Number.isNaN(fromMs)) throw new UsageError(`--from must be an ISO date, got "${values.from}"`);
+  const fromMs = values.from === undefined ? Date.now() : dateOption("from", values.from).getTime();
   const schedule = validateSchedule(
     values.tz === undefined ? { type: "cron", expression } : { type: "cron", expression, timezone: values.tz },
     fromMs,
@@ -287,7 +280,11 @@ export async function devServerCommand(args: string[], io: CliIo): Promise<void>
       ? {}
       : { maxStoredBytes: intOption("max-stored-bytes", values["max-stored-bytes"], 0, 1, Number.MAX_SAFE_INTEGER) }),
   };
-  const server = await createTestServer({ port, host: values.host ?? "127.0.0.1", clock: "system", ...limits, ...(kafka ? { kafka } : {}) });
+  const server = await createTestServer({ port, host: values.host ?? "127.0.0.1", clock: "system", ...limits, ...(kafka ? { kafka } : {}) }).catch((err: unknown) => {
+    // The test server starts its Kafka publisher first: say which part failed.
+    if (kafka === undefined || !(err instanceof Error && err.name.startsWith("KafkaJS"))) throw err;
+    throw new Error(`cannot start: the Kafka brokers given by --kafka (${kafka.brokers.join(",")}) did not answer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  });
   io.out(values.json ? JSON.stringify({ url: server.url, port: server.port }) : `scheduler dev server listening on ${server.url}${kafka ? ` (events to Kafka ${kafka.brokers.join(",")})` : ""}`);
   await io.stopped;
   await server.close();

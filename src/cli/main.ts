@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describeFailure, EXIT_CODES, UsageError } from "./cli-error.js";
+import { commandHelp } from "./help.js";
 import { type CliIo, cronCommand, devServerCommand, eventsCommand, executionsCommand, jobsCommand } from "./commands.js";
 
 export const USAGE = `k1s0-scheduler <command> [options]
@@ -42,7 +43,8 @@ Options for every command:
   --server URL      scheduler to talk to (default: $SCHEDULER_URL, else http://localhost:8093)
   --json            machine-readable output
   --timeout-ms N    deadline per call (default 10000)
-  -h, --help        this text;  --version  the package version
+  -h, --help        this text; after a command, that command's options (jobs create --help)
+  --version         the package version
 
 Exit codes: 0 ok, 1 the operation failed, 2 usage error, 3 job not found, 4 invalid request,
 5 a job with the key already exists.`;
@@ -68,7 +70,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return EXIT_CODES.ok;
     }
     if (args.includes("--help") || args.includes("-h")) {
-      io.out(USAGE);
+      io.out(commandHelp(command, args[0]?.startsWith("-") ? undefined : args[0]) ?? USAGE);
       return EXIT_CODES.ok;
     }
     const run = COMMANDS[command];

@@ -7,9 +7,33 @@ import { formatTable } from "./format-table.js";
 const iso = (d: Date | undefined): string => (d === undefined ? "-" : d.toISOString());
 
 export function describeSchedule(s: Schedule): string {
-  if (s.type === "cron") return `cron "${s.expression}"${s.timezone ? ` ${s.timezone}` : ""}`;
+  if (s.type === "cron") return `cron "${s.expression}" ${s.timezone ?? "UTC"}`;
   if (s.type === "one_shot") return `once at ${iso(s.runAt)}`;
-  return `every ${s.intervalMs} ms`;
+  return `every ${duration(s.intervalMs)}`;
+}
+
+const DURATION_UNITS: [string, number][] = [
+  ["d", 86_400_000],
+  ["h", 3_600_000],
+  ["m", 60_000],
+  ["s", 1_000],
+  ["ms", 1],
+];
+
+/** A duration in its largest whole units, as the CLI's options take them: `10m`, `1h30m`, `1500ms`. */
+export function duration(ms: number): string {
+  if (ms === 0) return "0s";
+  // Whole seconds read in d/h/m/s; anything with milliseconds stays in ms.
+  if (ms % 1_000 !== 0) return `${ms}ms`;
+  let left = ms;
+  let text = "";
+  for (const [unit, size] of DURATION_UNITS) {
+    if (left >= size) {
+      text += `${Math.floor(left / size)}${unit}`;
+      left %= size;
+    }
+  }
+  return text;
 }
 
 export function jobsTable(jobs: Job[]): string {

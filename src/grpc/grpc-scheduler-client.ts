@@ -155,6 +155,11 @@ export class GrpcSchedulerClient implements SchedulerClient {
     return (token) => this.call(options, (o) => this.rpc.listExecutions(id, pageSize, token, o));
   }
 
+  /** This machine's clock (the client cannot read the server's; a test server has `now()`). */
+  now(): Date {
+    return new Date();
+  }
+
   /**
    * Lets calls in flight finish for up to `closeGraceMs` (5 s by default), rejects those still
    * open with `INVALID_STATE`, then closes the HTTP/2 connections. It always resolves, within

@@ -182,8 +182,9 @@ export class InMemorySchedulerClient implements SchedulerClient {
     return new Date(this.clock.now());
   }
 
-  /** Stops all timers and aborts running executions. Reads keep working. */
-  close(): void {
+  /** Stops all timers and aborts running executions; resolves at once. Reads keep working. */
+  close(): Promise<void> {
     this.engine.close();
+    return Promise.resolve();
   }
 }

@@ -117,10 +117,10 @@ describe("k1s0-scheduler CLI (run as a process)", () => {
       const list = await cli(["jobs", "list"], { SCHEDULER_URL: url });
       expect(list.code).toBe(0);
       expect(list.stdout.split("\n")[0]).toMatch(/^id\s+name\s+schedule\s+status\s+next run$/);
-      expect(list.stdout).toMatch(new RegExp(`${job.id}\\s+cli-job\\s+every 200 ms\\s+pending`));
+      expect(list.stdout).toMatch(new RegExp(`${job.id}\\s+cli-job\\s+every 200ms\\s+pending`));
 
       const got = await cli(["jobs", "get", job.id, "--server", url]);
-      expect(got.stdout).toMatch(/^id\s+\S+\nname\s+cli-job\nschedule\s+every 200 ms\nstatus\s+pending/);
+      expect(got.stdout).toMatch(/^id\s+\S+\nname\s+cli-job\nschedule\s+every 200ms\nstatus\s+pending/);
 
       // Real time (the dev server runs the system clock): wait, bounded, for an execution.
       let executions: { result: string }[] = [];

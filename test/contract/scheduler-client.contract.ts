@@ -21,4 +21,18 @@ export function schedulerClientContract(factory: HarnessFactory): void {
   describe("updateJob", () => updateContract(factory));
   describe("triggerJob and overlap policies", () => triggerContract(factory));
   describe("active window and upcoming fires", () => windowAndFiresContract(factory));
+  describe("the client itself", () => {
+    it("close() is a promise on every client, and closing twice is fine; now() is a Date", async () => {
+      const h = await factory({ executor: () => Promise.resolve(), startTime: new Date("2030-01-01T00:00:00Z") });
+      try {
+        expect(h.client.now()).toBeInstanceOf(Date);
+        const first = h.client.close();
+        expect(first).toBeInstanceOf(Promise);
+        await expect(first).resolves.toBeUndefined();
+        await expect(h.client.close()).resolves.toBeUndefined();
+      } finally {
+        await h.close();
+      }
+    });
+  });
 }
