@@ -15,6 +15,7 @@ import {
 } from "@k1s0/scheduler-client";
 import { createTestServer, type TestServer } from "@k1s0/scheduler-client/testing";
 import { formatTable } from "../src/cli/format-table.js";
+import { describeSchedule } from "../src/cli/render.js";
 
 const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
@@ -47,7 +48,9 @@ export async function runDemo({ serverUrl, kafkaBrokers, print = console.log }: 
   }
   const client: SchedulerClient & { close(): Promise<void> } = new GrpcSchedulerClient(url);
   print(`scheduler: ${url}${server ? " (embedded test server, manual clock)" : ""}`);
-  const now = server ? server.now() : new Date();
+  const now = client.now();
+  // Against a real server the demo removes what it created; the embedded one goes away anyway.
+  const created: string[] = [];
 
   try {
     // Cron job: every day at 02:00.
@@ -58,6 +61,7 @@ export async function runDemo({ serverUrl, kafkaBrokers, print = console.log }: 
       maxRetries: 3,
       timeoutSecs: 300,
     });
+    created.push(job.id);
     print(`registered cron job ${job.id}`);
 
     // One-shot job: once, five minutes from now.
@@ -68,6 +72,7 @@ export async function runDemo({ serverUrl, kafkaBrokers, print = console.log }: 
       maxRetries: 1,
       timeoutSecs: 30,
     });
+    created.push(oneShot.id);
 
     // Interval job: every ten minutes.
     const intervalJob = await client.createJob({
@@ -77,6 +82,7 @@ export async function runDemo({ serverUrl, kafkaBrokers, print = console.log }: 
       maxRetries: 0,
       timeoutSecs: 60,
     });
+    created.push(intervalJob.id);
 
     await client.pauseJob(job.id);
     print(`paused daily-report: ${(await client.getJob(job.id)).status}`);
@@ -99,13 +105,14 @@ export async function runDemo({ serverUrl, kafkaBrokers, print = console.log }: 
     for (const j of [job, intervalJob]) {
       const executions = await client.getExecutions(j.id);
       print(`\nexecutions of ${j.name}: ${executions.length} (the server keeps the newest 100 per job)`);
-      const shown = executions.length > 6 ? [...executions.slice(0, 3), ...executions.slice(-3)] : executions;
-      print(
-        formatTable(
-          shown.map((e) => ({ started: iso(e.startedAt), finished: iso(e.finishedAt), result: e.result, attempt: String(e.attempt), id: e.id })),
-          ["started", "finished", "result", "attempt", "id"],
-        ),
-      );
+      const row = (e: (typeof executions)[number]) => ({ started: iso(e.startedAt), finished: iso(e.finishedAt), result: e.result, attempt: String(e.attempt), id: e.id });
+      const columns = ["started", "finished", "result", "attempt", "id"];
+      if (executions.length <= 6) print(formatTable(executions.map(row), columns));
+      else {
+        // The first three and the last three, saying how many are left out between them.
+        const table = formatTable([...executions.slice(0, 3), ...executions.slice(-3)].map(row), columns).split("\n");
+        print([...table.slice(0, 5), `... ${executions.length - 6} more ...`, ...table.slice(5)].join("\n"));
+      }
     }
     if (server) {
       if (subscription) {
@@ -113,7 +120,7 @@ export async function runDemo({ serverUrl, kafkaBrokers, print = console.log }: 
         const deadline = Date.now() + 30_000;
         while (events.length < emitted && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      print(`\ncompletion events received ${subscription ? `through Kafka (${topic})` : "in process"}: ${events.length} of ${emitted}`);
+      print(`\ncompletion events received ${subscription ? `through Kafka (${topic})` : "in process"}: ${events.length} of ${emitted}${events.length > 3 ? " (the first 3)" : ""}`);
       print(
         formatTable(
           events.slice(0, 3).map((e) => ({ job: e.jobName, completed: iso(e.completedAt), result: e.result, execution: e.executionId })),
@@ -122,6 +129,10 @@ export async function runDemo({ serverUrl, kafkaBrokers, print = console.log }: 
       );
     }
   } finally {
+    if (server === undefined) {
+      const removed = await Promise.allSettled(created.map((id) => client.deleteJob(id)));
+      print(`\nremoved the ${removed.filter((r) => r.status === "fulfilled").length} jobs the demo created`);
+    }
     await subscription?.close();
     await client.close();
     await server?.close();
@@ -129,10 +140,7 @@ export async function runDemo({ serverUrl, kafkaBrokers, print = console.log }: 
 }
 
 function jobRow(j: Job): Record<string, string> {
-  const s = j.schedule;
-  const schedule =
-    s.type === "cron" ? `cron ${s.expression}` : s.type === "one_shot" ? `once ${iso(s.runAt)}` : `every ${s.intervalMs / MINUTE} min`;
-  return { name: j.name, schedule, status: j.status, "next run": iso(j.nextRunAt), id: j.id };
+  return { name: j.name, schedule: describeSchedule(j.schedule), status: j.status, "next run": iso(j.nextRunAt), id: j.id };
 }
 
 function iso(d: Date | undefined): string {
