@@ -84,17 +84,13 @@ export function noPositionals(positionals: string[]): void {
 
 /** node:util parseArgs's error, in the CLI's words (its own quote the option oddly and suggest `--` tricks). */
 export function parseArgsMessage(err: unknown): string {
-  const { code, message } = err as { code?: string; message?: string };
-  const option = /'(-[^' ]+)/.exec(message ?? "")?.[1]?.replace(/^(--?[\w-]+).*$/, "$1");
-  switch (code) {
-    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
-      return option === undefined ? "unknown option" : `unknown option ${option}`;
-    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
-      // A missing value, or one that starts with "-" (a negative number reads as an option).
-      return `${option ?? "an option"} needs a value${/ambiguous/.test(message ?? "") ? ` (to pass one that starts with "-", write ${option ?? "--option"}=-VALUE)` : ""}`;
-    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
-      return "unexpected argument";
-    default:
-      return (message ?? "bad arguments").split("\n")[0] ?? "bad arguments";
+  const { code, message = "bad arguments" } = err as { code?: string; message?: string };
+  // "Option '-n, --n <value>' ...", "Unknown option '--bogus'. ...": the option as typed.
+  const option = /'(--?[\w-]+)/.exec(message)?.[1] ?? "an option";
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${option}`;
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    // A missing value, or one that starts with "-" (a negative number reads as an option).
+    return /ambiguous/.test(message) ? `${option} needs a value (to pass one that starts with "-", write ${option}=-VALUE)` : `${option} needs a value`;
   }
+  return message.replace(/\n[\s\S]*/, "");
 }

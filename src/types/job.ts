@@ -35,11 +35,12 @@ export interface JobRequest {
   schedule: Schedule;
   /**
    * Any JSON value (object, array, string, finite number, boolean or null), at most 1 MiB as
-   * JSON text. It comes back exactly as given. `undefined`, functions, symbols, BigInts,
-   * non-finite numbers, cycles and non-plain objects (`Date`, `Map`, class instances) are
+   * JSON text. It comes back exactly as given. Functions, symbols, BigInts, non-finite numbers,
+   * cycles, `undefined` inside it and non-plain objects (`Date`, `Map`, class instances) are
    * rejected with `INVALID_ARGUMENT` rather than silently changed.
+   * @default null (left out, or `undefined`: the same rule as the CLI's)
    */
-  payload: unknown;
+  payload?: unknown;
   /** Retries after a failed or timed-out attempt, 0 to 100. @default 0 */
   maxRetries?: number;
   /** How long one execution may run, in seconds, 1 to 86400. @default 60 */

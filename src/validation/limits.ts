@@ -32,6 +32,8 @@ export const DEFAULTS = {
   maxRetries: 0,
   /** `JobRequest.timeoutSecs` when left out. */
   timeoutSecs: 60,
+  /** `JobRequest.payload` when left out. */
+  payload: null,
   /** Items per page when a listing sets none. */
   pageSize: 100,
   /** `JobRequest.overlap` when left out. */

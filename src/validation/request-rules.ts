@@ -35,7 +35,8 @@ export function toJobSpec(req: JobRequest, nowMs: number, options: SpecCheckOpti
     {
       name: req.name,
       schedule: req.schedule,
-      payloadJson: encodePayload(req.payload),
+      // One rule with the CLI: no payload is a null payload.
+      payloadJson: encodePayload(req.payload === undefined ? DEFAULTS.payload : req.payload),
       maxRetries: req.maxRetries ?? DEFAULTS.maxRetries,
       timeoutSecs: req.timeoutSecs ?? DEFAULTS.timeoutSecs,
       ...(req.idempotencyKey === undefined ? {} : { idempotencyKey: req.idempotencyKey }),

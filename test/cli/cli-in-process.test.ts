@@ -7,7 +7,10 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestServer, type TestServer } from "@k1s0/scheduler-client/testing";
+import { encodeJobCompletedEvent } from "@k1s0/scheduler-client";
+import { formatTable } from "../../src/cli/format-table.js";
 import { runCli } from "../../src/cli/main.js";
+import { freshTopic, produce } from "../support/kafka.js";
 import { duration } from "../../src/cli/render.js";
 
 async function run(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; out: string; err: string }> {
@@ -169,5 +172,61 @@ describe("payloads from a file, and what the tables show", () => {
     [0, "0s"],
   ])("duration(%d) = %s", (ms, text) => {
     expect(duration(ms)).toBe(text);
+  });
+});
+
+describe("the rest of the command line, in process", () => {
+  it("without a command prints the usage (exit 2); help and --version exit 0", async () => {
+    const none = await run([]);
+    expect([none.code, none.out]).toEqual([2, expect.stringContaining("Commands:")]);
+    expect((await run(["help"])).code).toBe(0);
+    const version = await run(["--version"]);
+    expect([version.code, version.out]).toEqual([0, expect.stringMatching(/^\d+\.\d+\.\d+/)]);
+    const unknown = await run(["frob"]);
+    expect([unknown.code, unknown.err]).toEqual([2, expect.stringContaining('unknown command "frob"')]);
+  });
+
+  it.each([[["--json"]], [[]]])("dev-server %j listens until asked to stop", async (extra) => {
+    const out: string[] = [];
+    let stop: () => void = () => undefined;
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const running = runCli(["dev-server", "--port", "0", "--max-jobs", "5", ...extra], { out: (l) => void out.push(l), err: () => undefined, env: {}, stopped });
+    const deadline = Date.now() + 10_000;
+    while (out.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    const url = extra.length > 0 ? (JSON.parse(out[0]) as { url: string }).url : /listening on (\S+)/.exec(out[0])![1];
+    const listed = await run(["jobs", "list", "--server", url]);
+    expect([listed.code, listed.out]).toEqual([0, "no jobs"]);
+    stop();
+    expect(await running).toBe(0);
+    if (extra.length === 0) expect(out.at(-1)).toBe("scheduler dev server stopped");
+  });
+
+  it("events actions need brokers and a group", async () => {
+    expect((await run(["events", "tail"], { KAFKA_BROKERS: "" })).err).toContain("events tail needs --brokers (or KAFKA_BROKERS)");
+    expect((await run(["events", "lag", "--brokers", "127.0.0.1:9"])).err).toContain("events lag needs --group");
+    expect((await run(["events"])).err).toContain("events needs an action: tail or lag");
+  });
+
+  const brokers = process.env.KAFKA_BROKERS;
+  (brokers ? it : it.skip)("events tail (text and --json, with --lag) and events lag (table and --json) against the broker", async () => {
+    const topic = await freshTopic();
+    const event = (n: number) => encodeJobCompletedEvent({ jobId: `job-${n}`, executionId: `exec-${n}`, completedAt: new Date("2040-01-01T00:00:00Z"), result: "failed", error: "boom", jobName: "tail", attempt: 2 });
+    await produce(topic, [event(1), event(2)]);
+    const group = `cli-in-process-${Date.now()}`;
+    const text = await run(["events", "tail", "--topic", topic, "--group", group, "--from-beginning", "--max-events", "1", "--lag"], { KAFKA_BROKERS: brokers });
+    expect(text.code).toBe(0);
+    expect(text.out).toBe("2040-01-01T00:00:00.000Z  tail  failed  attempt 2  job-1  exec-1  boom");
+    expect(text.err).toMatch(/^lag \d+ \(partition 0: \d+\)$/m);
+    const json = await run(["events", "tail", "--brokers", brokers!, "--topic", topic, "--from-beginning", "--max-events", "2", "--json"]);
+    expect(json.out.split("\n").map((l) => (JSON.parse(l) as { executionId: string }).executionId)).toEqual(["exec-1", "exec-2"]);
+    const table = await run(["events", "lag", "--brokers", brokers!, "--topic", topic, "--group", group]);
+    expect([table.code, table.out]).toEqual([0, expect.stringMatching(/^partition\s+committed\s+end\s+lag\n/)]);
+    expect(table.out).toMatch(/total lag: \d+ events$/);
+    const none = await run(["events", "lag", "--brokers", brokers!, "--topic", topic, "--group", `${group}-never`, "--json"]);
+    expect(JSON.parse(none.out)).toEqual([{ topic, partition: 0, committed: -1, end: 2, lag: 2 }]);
+  }, 60_000);
+
+  it("formatTable leaves a missing cell empty", () => {
+    expect(formatTable([{ a: "1" }, { a: "22", b: "x" }], ["a", "b"])).toBe("a   b\n--  -\n1\n22  x");
   });
 });

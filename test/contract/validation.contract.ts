@@ -39,7 +39,6 @@ const cases: Case[] = [
   ["negative timeoutSecs", { ...base, timeoutSecs: -30 }, "INVALID_ARGUMENT", "timeoutSecs", "got -30"],
   ["fractional timeoutSecs", { ...base, timeoutSecs: 2.5 }, "INVALID_ARGUMENT", "timeoutSecs", "got 2.5"],
   ["absurd timeoutSecs", { ...base, timeoutSecs: 86_401 }, "INVALID_ARGUMENT", "timeoutSecs", "86401"],
-  ["undefined payload", { ...base, payload: undefined }, "INVALID_ARGUMENT", "payload", "undefined"],
   ["BigInt payload", { ...base, payload: { n: 10n } }, "INVALID_ARGUMENT", "payload.n", "10n"],
   ["function payload", { ...base, payload: [() => 1] }, "INVALID_ARGUMENT", "payload[0]", "function"],
   ["cyclic payload", { ...base, payload: cyclic }, "INVALID_ARGUMENT", "payload.self", "cycle"],
@@ -93,6 +92,12 @@ export function validationContract(factory: HarnessFactory): void {
       const err = await rejection(call());
       expect([err.code, err.field]).toEqual(["INVALID_ARGUMENT", field]);
     }
+  });
+
+  it("registers a null payload when the request has none (the CLI's rule too)", async () => {
+    const { payload: _left, ...withoutPayload } = base;
+    expect((await f.h.client.createJob(withoutPayload)).payload).toBeNull();
+    expect((await f.h.client.createJob({ ...base, payload: undefined })).payload).toBeNull();
   });
 
   it("deduplicates creates by idempotency key, and refuses a key reused for another request", async () => {
