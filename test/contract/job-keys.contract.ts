@@ -118,6 +118,22 @@ export function jobKeysContract(factory: HarnessFactory): void {
   });
 
   describe("deleteJob", () => {
+    it("is the clean-up that never needs a catch: a completed, a cancelled and a pending job, each deleted twice", async () => {
+      const done = await f.h.client.createJob(oneShot("cleanup-done", new Date(START.getTime() + SECOND)));
+      const cancelled = await f.h.client.createJob(interval("cleanup-cancelled", MINUTE));
+      const pending = await f.h.client.createJob(interval("cleanup-pending", MINUTE));
+      await f.h.advanceTime(2 * SECOND);
+      await f.h.client.cancelJob(cancelled.id);
+      expect((await f.h.client.getJob(done.id)).status).toBe("completed");
+      // cancelJob would throw INVALID_STATE on the completed one; deleteJob takes every state.
+      expect((await rejection(f.h.client.cancelJob(done.id))).code).toBe("INVALID_STATE");
+      for (const job of [done, cancelled, pending]) {
+        await f.h.client.deleteJob(job.id);
+        await f.h.client.deleteJob(job.id);
+      }
+      expect(await f.h.client.listJobs()).toEqual([]);
+    });
+
     it("removes the job and its history; later calls get JOB_NOT_FOUND, deleting again resolves", async () => {
       const job = await f.h.client.createJob(interval("doomed", MINUTE));
       const kept = await f.h.client.createJob(interval("kept", MINUTE));
