@@ -14,6 +14,7 @@ export { SchedulerError, SCHEDULER_ERROR_CODES } from "./errors/scheduler-error.
 export type { SchedulerErrorCode, SchedulerErrorOptions } from "./errors/scheduler-error.js";
 export { JOB_STATUSES, OVERLAP_POLICIES } from "./types/job.js";
 export type { Job, JobFilter, JobRequest, JobStatus, OverlapPolicy } from "./types/job.js";
+export type { JsonPayload, JsonValue } from "./types/json.js";
 export { ENSURE_JOB_OUTCOMES } from "./types/job-changes.js";
 export type { EnsureJobOutcome, EnsureJobResult, JobChanges } from "./types/job-changes.js";
 export type { Schedule, ScheduleType } from "./types/schedule.js";

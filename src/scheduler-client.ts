@@ -2,6 +2,7 @@ import type { CallOptions, ListOptions } from "./types/call-options.js";
 import type { JobExecution } from "./types/execution.js";
 import type { Job, JobFilter, JobRequest } from "./types/job.js";
 import type { EnsureJobResult, JobChanges } from "./types/job-changes.js";
+import type { JsonPayload } from "./types/json.js";
 
 /**
  * The scheduler operations, implemented by {@link GrpcSchedulerClient} (a real server) and
@@ -17,7 +18,7 @@ export interface SchedulerClient {
    * @throws `INVALID_SCHEDULE`, `INVALID_ARGUMENT` (checked before any network I/O),
    *   `JOB_ALREADY_EXISTS` (`req.key` is in use; `existingJobId` names the job), `TIMEOUT`, `SERVER_ERROR`
    */
-  createJob(req: JobRequest, options?: CallOptions): Promise<Job>;
+  createJob<P = unknown>(req: JobRequest<P> & { payload?: JsonPayload<P> | undefined }, options?: CallOptions): Promise<Job<P>>;
   /**
    * Cancels a job. Cancelling a cancelled job is a no-op, so retrying is safe.
    * @throws `JOB_NOT_FOUND`, `INVALID_STATE` (completed or failed job)
@@ -38,16 +39,16 @@ export interface SchedulerClient {
    * Reads one job.
    * @throws `JOB_NOT_FOUND`
    */
-  getJob(jobId: string, options?: CallOptions): Promise<Job>;
+  getJob<P = unknown>(jobId: string, options?: CallOptions): Promise<Job<P>>;
   /** Every job that matches `filter`, oldest first (pages through the server). */
-  listJobs(filter?: JobFilter, options?: ListOptions): Promise<Job[]>;
+  listJobs<P = unknown>(filter?: JobFilter, options?: ListOptions): Promise<Job<P>[]>;
   /**
    * A job's executions, oldest first (pages through the server). Servers keep a bounded history.
    * @throws `JOB_NOT_FOUND`
    */
   getExecutions(jobId: string, options?: ListOptions): Promise<JobExecution[]>;
   /** Like {@link SchedulerClient.listJobs}, one page at a time, as the loop consumes it. (Additive.) */
-  iterateJobs(filter?: JobFilter, options?: ListOptions): AsyncIterable<Job>;
+  iterateJobs<P = unknown>(filter?: JobFilter, options?: ListOptions): AsyncIterable<Job<P>>;
   /** Like {@link SchedulerClient.getExecutions}, one page at a time. (Additive.) */
   iterateExecutions(jobId: string, options?: ListOptions): AsyncIterable<JobExecution>;
   /**
@@ -59,7 +60,7 @@ export interface SchedulerClient {
    * @throws `INVALID_ARGUMENT` (no `key`, or a rule of `createJob`), `INVALID_SCHEDULE`,
    *   `INVALID_STATE` (the job with the key is completed, failed or cancelled and the request differs)
    */
-  ensureJob(req: JobRequest, options?: CallOptions): Promise<EnsureJobResult>;
+  ensureJob<P = unknown>(req: JobRequest<P> & { payload?: JsonPayload<P> | undefined }, options?: CallOptions): Promise<EnsureJobResult<P>>;
   /**
    * Changes the fields given in `changes` (the others keep their values) and returns the job.
    * The next fire is recomputed from now; an execution running is not disturbed (it keeps the
@@ -67,7 +68,7 @@ export interface SchedulerClient {
    * @throws `JOB_NOT_FOUND`, `INVALID_STATE` (completed, failed or cancelled job), and the
    *   `INVALID_ARGUMENT` / `INVALID_SCHEDULE` of `createJob` with the same field names
    */
-  updateJob(jobId: string, changes: JobChanges, options?: CallOptions): Promise<Job>;
+  updateJob<P = unknown>(jobId: string, changes: JobChanges<P> & { payload?: JsonPayload<P> | undefined }, options?: CallOptions): Promise<Job<P>>;
   /**
    * Runs the job now, outside its schedule, and returns the execution it started (trigger
    * `"manual"`, attempt 1; already finished if the executor finished at once). A paused job runs

@@ -15,6 +15,7 @@ import type { SchedulerClient } from "../scheduler-client.js";
 import type { CallOptions, ListOptions } from "../types/call-options.js";
 import type { JobExecution } from "../types/execution.js";
 import type { Job, JobFilter, JobRequest } from "../types/job.js";
+import type { JsonPayload } from "../types/json.js";
 import type { EnsureJobResult, JobChanges } from "../types/job-changes.js";
 import { toSpecChanges } from "../validation/change-rules.js";
 import { resolveFireCount, resolvePageSize, toEnsureSpec, toJobSpec, validateFilter, validateJobId } from "../validation/request-rules.js";
@@ -71,11 +72,11 @@ export class GrpcSchedulerClient implements SchedulerClient {
     this.rpc = createSchedulerRpc(this.transport);
   }
 
-  async createJob(req: JobRequest, options?: CallOptions): Promise<Job> {
+  async createJob<P = unknown>(req: JobRequest<P> & { payload?: JsonPayload<P> | undefined }, options?: CallOptions): Promise<Job<P>> {
     // One key per logical create, reused by every retry of this call.
     const keyed = typeof req === "object" && req !== null ? { ...req, idempotencyKey: req.idempotencyKey ?? randomUUID() } : req;
     const spec = toJobSpec(keyed, this.options.clock.now());
-    return this.call(options, (o) => this.rpc.createJob(spec, o));
+    return (await this.call(options, (o) => this.rpc.createJob(spec, o))) as Job<P>;
   }
 
   async cancelJob(jobId: string, options?: CallOptions): Promise<void> {
@@ -93,20 +94,20 @@ export class GrpcSchedulerClient implements SchedulerClient {
     await this.call(options, (o) => this.rpc.resumeJob(id, o));
   }
 
-  async getJob(jobId: string, options?: CallOptions): Promise<Job> {
+  async getJob<P = unknown>(jobId: string, options?: CallOptions): Promise<Job<P>> {
     const id = validateJobId(jobId);
-    return this.call(options, (o) => this.rpc.getJob(id, o));
+    return (await this.call(options, (o) => this.rpc.getJob(id, o))) as Job<P>;
   }
 
-  async ensureJob(req: JobRequest, options?: CallOptions): Promise<EnsureJobResult> {
+  async ensureJob<P = unknown>(req: JobRequest<P> & { payload?: JsonPayload<P> | undefined }, options?: CallOptions): Promise<EnsureJobResult<P>> {
     const spec = toEnsureSpec(req, this.options.clock.now());
-    return this.call(options, (o) => this.rpc.ensureJob(spec, o));
+    return this.call(options, (o) => this.rpc.ensureJob(spec, o)) as Promise<EnsureJobResult<P>>;
   }
 
-  async updateJob(jobId: string, changes: JobChanges, options?: CallOptions): Promise<Job> {
+  async updateJob<P = unknown>(jobId: string, changes: JobChanges<P> & { payload?: JsonPayload<P> | undefined }, options?: CallOptions): Promise<Job<P>> {
     const id = validateJobId(jobId);
     const checked = toSpecChanges(changes, this.options.clock.now());
-    return this.call(options, (o) => this.rpc.updateJob(id, checked, o));
+    return this.call(options, (o) => this.rpc.updateJob(id, checked, o)) as Promise<Job<P>>;
   }
 
   async triggerJob(jobId: string, options?: CallOptions): Promise<JobExecution> {
@@ -127,16 +128,16 @@ export class GrpcSchedulerClient implements SchedulerClient {
     return this.call(options, (o) => this.rpc.getUpcomingFires(id, size, o));
   }
 
-  async listJobs(filter?: JobFilter, options?: ListOptions): Promise<Job[]> {
-    return collectPages(this.jobPages(filter, withDeadline(options, this.options.timeoutMs)));
+  async listJobs<P = unknown>(filter?: JobFilter, options?: ListOptions): Promise<Job<P>[]> {
+    return (await collectPages(this.jobPages(filter, withDeadline(options, this.options.timeoutMs)))) as Job<P>[];
   }
 
   async getExecutions(jobId: string, options?: ListOptions): Promise<JobExecution[]> {
     return collectPages(this.executionPages(jobId, withDeadline(options, this.options.timeoutMs)));
   }
 
-  async *iterateJobs(filter?: JobFilter, options?: ListOptions): AsyncGenerator<Job, void> {
-    yield* paginate(this.jobPages(filter, options));
+  async *iterateJobs<P = unknown>(filter?: JobFilter, options?: ListOptions): AsyncGenerator<Job<P>, void> {
+    yield* paginate(this.jobPages(filter, options)) as AsyncGenerator<Job<P>, void>;
   }
 
   async *iterateExecutions(jobId: string, options?: ListOptions): AsyncGenerator<JobExecution, void> {

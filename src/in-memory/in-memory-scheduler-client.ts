@@ -10,6 +10,7 @@ import type { SchedulerClient } from "../scheduler-client.js";
 import type { CallOptions, ListOptions } from "../types/call-options.js";
 import type { JobExecution } from "../types/execution.js";
 import type { Job, JobFilter, JobRequest } from "../types/job.js";
+import type { JsonPayload } from "../types/json.js";
 import type { EnsureJobResult, JobChanges } from "../types/job-changes.js";
 import { toJob } from "../types/job-spec.js";
 import { toSpecChanges } from "../validation/change-rules.js";
@@ -61,9 +62,9 @@ export class InMemorySchedulerClient implements SchedulerClient {
     this.engine = new SchedulerEngine({ ...options, clock: this.clock });
   }
 
-  async createJob(req: JobRequest, options?: CallOptions): Promise<Job> {
+  async createJob<P = unknown>(req: JobRequest<P> & { payload?: JsonPayload<P> | undefined }, options?: CallOptions): Promise<Job<P>> {
     checkCallOptions(options);
-    return toJob(this.engine.createJob(toJobSpec(req, this.engine.now())));
+    return toJob(this.engine.createJob(toJobSpec(req, this.engine.now()))) as Job<P>;
   }
 
   async cancelJob(jobId: string, options?: CallOptions): Promise<void> {
@@ -81,20 +82,20 @@ export class InMemorySchedulerClient implements SchedulerClient {
     this.engine.resumeJob(jobId);
   }
 
-  async getJob(jobId: string, options?: CallOptions): Promise<Job> {
+  async getJob<P = unknown>(jobId: string, options?: CallOptions): Promise<Job<P>> {
     checkCallOptions(options);
-    return toJob(this.engine.getJob(jobId));
+    return toJob(this.engine.getJob(jobId)) as Job<P>;
   }
 
-  async ensureJob(req: JobRequest, options?: CallOptions): Promise<EnsureJobResult> {
+  async ensureJob<P = unknown>(req: JobRequest<P> & { payload?: JsonPayload<P> | undefined }, options?: CallOptions): Promise<EnsureJobResult<P>> {
     checkCallOptions(options);
     const { job, outcome } = this.engine.ensureJob(toEnsureSpec(req, this.engine.now()));
-    return { job: toJob(job), outcome };
+    return { job: toJob(job) as Job<P>, outcome };
   }
 
-  async updateJob(jobId: string, changes: JobChanges, options?: CallOptions): Promise<Job> {
+  async updateJob<P = unknown>(jobId: string, changes: JobChanges<P> & { payload?: JsonPayload<P> | undefined }, options?: CallOptions): Promise<Job<P>> {
     checkCallOptions(options);
-    return toJob(this.engine.updateJob(jobId, toSpecChanges(changes, this.engine.now())));
+    return toJob(this.engine.updateJob(jobId, toSpecChanges(changes, this.engine.now()))) as Job<P>;
   }
 
   async triggerJob(jobId: string, options?: CallOptions): Promise<JobExecution> {
@@ -112,16 +113,16 @@ export class InMemorySchedulerClient implements SchedulerClient {
     return this.engine.upcomingFires(jobId, count);
   }
 
-  async listJobs(filter?: JobFilter, options?: ListOptions): Promise<Job[]> {
-    return collectPages(this.jobPages(filter, options));
+  async listJobs<P = unknown>(filter?: JobFilter, options?: ListOptions): Promise<Job<P>[]> {
+    return (await collectPages(this.jobPages(filter, options))) as Job<P>[];
   }
 
   async getExecutions(jobId: string, options?: ListOptions): Promise<JobExecution[]> {
     return collectPages(this.executionPages(jobId, options));
   }
 
-  async *iterateJobs(filter?: JobFilter, options?: ListOptions): AsyncGenerator<Job, void> {
-    yield* paginate(this.jobPages(filter, options));
+  async *iterateJobs<P = unknown>(filter?: JobFilter, options?: ListOptions): AsyncGenerator<Job<P>, void> {
+    yield* paginate(this.jobPages(filter, options)) as AsyncGenerator<Job<P>, void>;
   }
 
   async *iterateExecutions(jobId: string, options?: ListOptions): AsyncGenerator<JobExecution, void> {

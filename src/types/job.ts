@@ -27,8 +27,11 @@ export type OverlapPolicy = "skip" | "buffer_one" | "allow_all";
 /** Every {@link OverlapPolicy}, in the order of the contract's enum. */
 export const OVERLAP_POLICIES = ["skip", "buffer_one", "allow_all"] as const satisfies readonly OverlapPolicy[];
 
-/** What to register. */
-export interface JobRequest {
+/**
+ * What to register.
+ * @typeParam P - the payload's type (checked to be JSON by `createJob`); `unknown` by default.
+ */
+export interface JobRequest<P = unknown> {
   /** 1 to 200 characters, not only white space. Names need not be unique. */
   name: string;
   /** When the job fires. */
@@ -40,7 +43,7 @@ export interface JobRequest {
    * rejected with `INVALID_ARGUMENT` rather than silently changed.
    * @default null (left out, or `undefined`: the same rule as the CLI's)
    */
-  payload?: unknown;
+  payload?: P;
   /** Retries after a failed or timed-out attempt, 0 to 100. @default 0 */
   maxRetries?: number;
   /** How long one execution may run, in seconds, 1 to 86400. @default 60 */
@@ -80,8 +83,12 @@ export interface JobRequest {
   endAt?: Date;
 }
 
-/** A registered job, as the scheduler holds it. */
-export interface Job {
+/**
+ * A registered job, as the scheduler holds it.
+ * @typeParam P - the payload's type as the caller states it (`getJob<ReportPayload>(id)`; not
+ * checked at run time); `unknown` by default.
+ */
+export interface Job<P = unknown> {
   /** Server-assigned id. */
   id: string;
   /** The name it was registered with. */
@@ -91,7 +98,7 @@ export interface Job {
   /** Where it is in its lifecycle. */
   status: JobStatus;
   /** The payload as registered (a fresh copy on every read). */
-  payload: unknown;
+  payload: P;
   /** Retries after a failed or timed-out attempt. */
   maxRetries: number;
   /** Per-execution timeout, in seconds. */
