@@ -1,4 +1,6 @@
 import { InMemorySchedulerClient, ManualClock } from "@k1s0/scheduler-client";
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
 
 describe("InMemorySchedulerClient specifics", () => {
   it("refuses advanceTime without a manual clock", async () => {
@@ -37,5 +39,22 @@ describe("InMemorySchedulerClient specifics", () => {
     } finally {
       jest.useRealTimers();
     }
+  });
+});
+
+describe("keepAlive (system clock, scripts)", () => {
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, ["--import", "tsx", join("test", "fixtures", "keep-alive.ts"), ...args], { cwd: join(__dirname, ".."), encoding: "utf8", timeout: 30_000 });
+
+  it("without it, a script that only registers a job exits at once (timers never hold a process)", () => {
+    expect(run([])).toMatchObject({ status: 0, stdout: "runs 0\n" });
+  });
+
+  it("with it, the job's timers hold the process until close()", () => {
+    expect(run(["keep"])).toMatchObject({ status: 0, stdout: "runs 3\n" });
+  });
+
+  it("must be a boolean", () => {
+    expect(() => new InMemorySchedulerClient({ keepAlive: "yes" as unknown as boolean })).toThrow(expect.objectContaining({ code: "INVALID_ARGUMENT", field: "keepAlive" }));
   });
 });

@@ -29,9 +29,12 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Real time: `Date.now()` and one `setTimeout` per alarm. Timers are `unref`'d, so a scheduled
- * job never keeps a process alive on its own.
+ * job never keeps a process alive on its own, unless `keepAlive` is set (for scripts).
  */
 export class SystemClock implements Clock {
+  /** @param keepAlive - keep Node.js running while an alarm is set. @default false */
+  constructor(private readonly keepAlive = false) {}
+
   now(): number {
     return Date.now();
   }
@@ -47,7 +50,7 @@ export class SystemClock implements Clock {
         },
         Math.min(Math.max(delay, 0), MAX_TIMER_MS),
       );
-      timer.unref();
+      if (!this.keepAlive) timer.unref();
     };
     arm();
     return { cancel: () => clearTimeout(timer) };
@@ -133,11 +136,12 @@ export class ManualClock implements Clock {
  * @throws `INVALID_ARGUMENT` for anything that is not `"system"`, `"manual"` or a {@link Clock},
  * and for a `startTime` that is not a valid `Date`.
  */
-export function resolveClock(option: ClockOption = "system", startTime?: Date): Clock {
+export function resolveClock(option: ClockOption = "system", startTime?: Date, keepAlive?: boolean): Clock {
+  if (keepAlive !== undefined && typeof keepAlive !== "boolean") throw invalid("INVALID_ARGUMENT", "keepAlive", keepAlive, "must be a boolean");
   if (startTime !== undefined && !(startTime instanceof Date && Number.isFinite(startTime.getTime()))) {
     throw invalid("INVALID_ARGUMENT", "startTime", startTime, "must be a valid Date");
   }
-  if (option === "system") return new SystemClock();
+  if (option === "system") return new SystemClock(keepAlive);
   if (option === "manual") return new ManualClock(startTime?.getTime());
   const candidate = option as Partial<Clock> | null;
   if (typeof candidate !== "object" || candidate === null || typeof candidate.now !== "function" || typeof candidate.setAlarm !== "function") {

@@ -25,6 +25,12 @@ export interface InMemorySchedulerClientOptions {
   clock?: ClockOption;
   /** Start of a `"manual"` clock. @default the current time */
   startTime?: Date;
+  /**
+   * With the `"system"` clock: keep Node.js running while a job is scheduled, so a script that
+   * only registers jobs runs them (call `close()` to let it exit). Off, timers never hold the
+   * process, as a library's should. @default false
+   */
+  keepAlive?: boolean;
   /** Runs each execution. @default every execution succeeds at once */
   executor?: Executor;
   /** Executions kept per job. @default 100 */
@@ -58,7 +64,7 @@ export class InMemorySchedulerClient implements SchedulerClient {
   private readonly clock: Clock;
 
   constructor(options: InMemorySchedulerClientOptions = {}) {
-    this.clock = resolveClock(options.clock, options.startTime);
+    this.clock = resolveClock(options.clock, options.startTime, options.keepAlive);
     this.engine = new SchedulerEngine({ ...options, clock: this.clock });
   }
 
