@@ -23,8 +23,13 @@ interface Result {
 
 /** Runs `k1s0-scheduler ...args` as its own process. */
 function cli(args: string[], env: Record<string, string> = {}): Promise<Result> {
+  return run(process.execPath, [tsx, main, ...args], env);
+}
+
+/** Runs a command in the repository and collects what it printed. */
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsx, main, ...args], { cwd: root, env: { ...process.env, SCHEDULER_URL: "", ...env } });
+    const child = spawn(command, args, { cwd: root, env: { ...process.env, SCHEDULER_URL: "", ...env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -69,15 +74,7 @@ describe("k1s0-scheduler CLI (run as a process)", () => {
   });
 
   it("runs in a clone without a build, as the README shows: npm run cli -- ...", async () => {
-    const result = await new Promise<Result>((resolve, reject) => {
-      const child = spawn("npm", ["run", "--silent", "cli", "--", "cron", "next", "0 2 * * *", "--tz", "Asia/Tokyo", "--from", "2040-01-01T00:00:00Z", "-n", "1"], { cwd: root });
-      let stdout = "";
-      let stderr = "";
-      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-      child.on("error", reject);
-      child.on("close", (code) => resolve({ code, stdout: stdout.trim(), stderr: stderr.trim() }));
-    });
+    const result = await run("npm", ["run", "--silent", "cli", "--", "cron", "next", "0 2 * * *", "--tz", "Asia/Tokyo", "--from", "2040-01-01T00:00:00Z", "-n", "1"]);
     expect(result).toMatchObject({ code: 0, stdout: expect.stringMatching(/^2040-01-01T17:00:00.000Z/) });
   });
 
