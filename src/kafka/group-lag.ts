@@ -15,16 +15,31 @@ export interface PartitionLag {
   lag: number;
 }
 
+/** How long a broker error that the protocol calls retriable is retried before lag() gives up. */
+export const LAG_RETRY_DELAYS_MS: readonly number[] = [100, 200, 400, 800, 1_600, 3_200];
+
 /**
  * A consumer group's lag per partition of `topic`: committed offsets and end offsets, read from
- * the brokers with a short-lived admin client.
+ * the brokers with a short-lived admin client. Errors the protocol calls retriable (a group
+ * coordinator still loading its offsets after a broker start, a leader election) are retried
+ * after each of {@link LAG_RETRY_DELAYS_MS} (6.3 s in all); kafkajs's admin does not retry them.
  * @throws `SERVER_ERROR` when the brokers cannot be reached or the topic does not exist.
  */
-export async function readGroupLag(kafka: Kafka, groupId: string, topic: string): Promise<PartitionLag[]> {
+export async function readGroupLag(kafka: Kafka, groupId: string, topic: string, delaysMs: readonly number[] = LAG_RETRY_DELAYS_MS): Promise<PartitionLag[]> {
   const admin = kafka.admin();
   try {
     await admin.connect();
-    const [[committed], ends] = await Promise.all([admin.fetchOffsets({ groupId, topics: [topic] }), admin.fetchTopicOffsets(topic)]);
+    const read = async (attempt: number): Promise<Awaited<ReturnType<typeof admin.fetchOffsets>>> => {
+      try {
+        return await admin.fetchOffsets({ groupId, topics: [topic] });
+      } catch (err) {
+        const delay = delaysMs[attempt];
+        if (delay === undefined || (err as { retriable?: unknown }).retriable !== true) throw err;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        return read(attempt + 1);
+      }
+    };
+    const [[committed], ends] = await Promise.all([read(0), admin.fetchTopicOffsets(topic)]);
     return ends
       .map(({ partition, high, low }) => {
         const offset = Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
