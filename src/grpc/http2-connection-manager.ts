@@ -95,7 +95,26 @@ export class Http2ConnectionManager implements GrpcSessionManager {
     }
   }
 
-  /** A response byte arrived on `stream`: its connection is alive, no PING is needed. */
+  /**
+   * Opens a stream at once when the current connection is ready for it (its SETTINGS arrived,
+   * it takes new streams, it needs no PING check), else returns undefined and the caller awaits
+   * {@link Http2ConnectionManager.request}, which opens, checks or replaces connections. Adds
+   * the pseudo-headers to `headers`.
+   */
+  requestNow(method: string, path: string, headers: http2.OutgoingHttpHeaders): http2.ClientHttp2Stream | undefined {
+    const connection = this.current;
+    if (this.closed || connection === undefined || !connection.isReady || connection.unusable || connection.needsVerify()) return undefined;
+    headers[":method"] = method;
+    headers[":path"] = path;
+    headers[":authority"] = this.host;
+    try {
+      return connection.open(headers, {});
+    } catch {
+      return undefined; // request() knows what to do about a session that refuses
+    }
+  }
+
+  /** A response arrived on `stream`: its connection is alive, no PING is needed. */
   notifyResponseByteRead(stream: http2.ClientHttp2Stream): void {
     streamOwner.get(stream)?.connection.alive();
   }
@@ -177,6 +196,8 @@ class Connection {
   readonly ready: Promise<void>;
   /** The last stream id of a GOAWAY from the server; streams above it were never processed. */
   goawayLastStreamId: number | undefined;
+  /** Whether the server's first SETTINGS frame arrived (`ready` resolved). */
+  isReady = false;
   private readonly session: http2.ClientHttp2Session;
   private readonly socket: net.Socket;
   private failure: unknown;
@@ -224,6 +245,7 @@ class Connection {
     }, options.connectTimeoutMs);
     session.once("remoteSettings", () => {
       settingsArrived = true;
+      this.isReady = true;
       clearTimeout(connectTimer);
       this.lastAliveAt = Date.now();
       this.becameIdle();

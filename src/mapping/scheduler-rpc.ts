@@ -1,4 +1,5 @@
-import { type Client, createClient, type Transport } from "@connectrpc/connect";
+import type { DescMessage, DescMethodUnary, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { Transport } from "@connectrpc/connect";
 import { SchedulerService } from "../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
 import { jobStatusConverter } from "./enum-converters.js";
 import { executionFromProto } from "./execution-mapping.js";
@@ -33,17 +34,28 @@ export interface SchedulerRpc {
   listExecutions(jobId: string, pageSize: number, pageToken: string, options: RpcOptions): Promise<RpcPage<JobExecution>>;
 }
 
-/** Builds a {@link SchedulerRpc} on a Connect transport. */
+/**
+ * Builds a {@link SchedulerRpc} on a Connect transport. Each call goes to `transport.unary`
+ * directly and is mapped in the one handler of its promise: no generic client layer (Connect's
+ * `createClient` adds an async function per call and asks for headers nobody reads).
+ */
 export function createSchedulerRpc(transport: Transport): SchedulerRpc {
-  const client: Client<typeof SchedulerService> = createClient(SchedulerService, transport);
+  const { method } = SchedulerService;
+  const call = <I extends DescMessage, O extends DescMessage, T>(
+    rpc: DescMethodUnary<I, O>,
+    input: MessageInitShape<I>,
+    options: RpcOptions,
+    map: (output: MessageShape<O>) => T,
+  ): Promise<T> => transport.unary(rpc, options.signal, options.timeoutMs, undefined, input).then((res) => map(res.message));
   return {
-    createJob: async (spec, options) => jobFromProto((await client.createJob(jobSpecToProto(spec), options)).job),
-    getJob: async (jobId, options) => jobFromProto((await client.getJob({ jobId }, options)).job),
-    cancelJob: async (jobId, options) => jobFromProto((await client.cancelJob({ jobId }, options)).job),
-    pauseJob: async (jobId, options) => jobFromProto((await client.pauseJob({ jobId }, options)).job),
-    resumeJob: async (jobId, options) => jobFromProto((await client.resumeJob({ jobId }, options)).job),
-    listJobs: async (filter, pageSize, pageToken, options) => {
-      const res = await client.listJobs(
+    createJob: (spec, options) => call(method.createJob, jobSpecToProto(spec), options, (res) => jobFromProto(res.job)),
+    getJob: (jobId, options) => call(method.getJob, { jobId }, options, (res) => jobFromProto(res.job)),
+    cancelJob: (jobId, options) => call(method.cancelJob, { jobId }, options, (res) => jobFromProto(res.job)),
+    pauseJob: (jobId, options) => call(method.pauseJob, { jobId }, options, (res) => jobFromProto(res.job)),
+    resumeJob: (jobId, options) => call(method.resumeJob, { jobId }, options, (res) => jobFromProto(res.job)),
+    listJobs: (filter, pageSize, pageToken, options) =>
+      call(
+        method.listJobs,
         {
           status: filter.status === undefined ? 0 : jobStatusConverter.toProto(filter.status),
           namePrefix: filter.namePrefix ?? "",
@@ -51,12 +63,12 @@ export function createSchedulerRpc(transport: Transport): SchedulerRpc {
           pageToken,
         },
         options,
-      );
-      return { items: res.jobs.map(jobFromProto), nextPageToken: res.nextPageToken };
-    },
-    listExecutions: async (jobId, pageSize, pageToken, options) => {
-      const res = await client.listExecutions({ jobId, pageSize, pageToken }, options);
-      return { items: res.executions.map(executionFromProto), nextPageToken: res.nextPageToken };
-    },
+        (res) => ({ items: res.jobs.map(jobFromProto), nextPageToken: res.nextPageToken }),
+      ),
+    listExecutions: (jobId, pageSize, pageToken, options) =>
+      call(method.listExecutions, { jobId, pageSize, pageToken }, options, (res) => ({
+        items: res.executions.map(executionFromProto),
+        nextPageToken: res.nextPageToken,
+      })),
   };
 }
