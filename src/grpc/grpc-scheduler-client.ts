@@ -8,6 +8,7 @@ import { requestHeadersInterceptor } from "./request-headers-interceptor.js";
 import { retryInterceptor } from "./retry-interceptor.js";
 import { SchedulerError } from "../errors/scheduler-error.js";
 import { checkCallOptions } from "../internal/call-options.js";
+import { type Linked, LinkedList } from "../internal/linked-list.js";
 import { rejected } from "../internal/rejected.js";
 import { collectPages, type PageResult, paginate } from "../internal/paginate.js";
 import { toSchedulerError } from "../mapping/error-mapping.js";
@@ -43,12 +44,12 @@ export class GrpcSchedulerClient implements SchedulerClient {
   private readonly transport: AbortableTransport;
   private readonly rpc: SchedulerRpc;
   /**
-   * Calls in flight: what close() waits for. Each entry lets go of its call's promise when the
-   * call ends: a Set keeps deleted entries reachable until it next rehashes, and a settled call's
-   * promise holds its result (a whole page of jobs), which would then outlive the call
-   * (measured: twice the old-generation promotion per listJobs call, bench/RESULTS.md).
+   * Calls in flight: what close() waits for. A linked list, not a Set of the calls' promises: a
+   * Set keeps deleted entries reachable until it next rehashes, and a settled call's promise
+   * holds its result (a whole page of jobs), which then outlived the call (measured: twice the
+   * old-generation promotion per listJobs call, bench/RESULTS.md).
    */
-  private readonly inFlight = new Set<{ pending: Promise<unknown> | undefined }>();
+  private readonly inFlight = new LinkedList<InFlight>();
   private closing: Promise<void> | undefined;
 
   /**
@@ -145,13 +146,13 @@ export class GrpcSchedulerClient implements SchedulerClient {
   }
 
   private async shutDown(): Promise<void> {
-    if (this.inFlight.size > 0) {
+    if (this.pendingCalls().length > 0) {
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.options.closeGraceMs)));
       // Registered after the callers' own handlers, so those have run when close() resolves.
       await Promise.race([Promise.allSettled(this.pendingCalls()), grace]);
       clearTimeout(timer);
-      if (this.inFlight.size > 0) {
+      if (this.pendingCalls().length > 0) {
         const reason = new SchedulerError(`the client was closed before the call finished (closeGraceMs ${this.options.closeGraceMs} ms)`, "INVALID_STATE");
         this.transport.abortAll(new ConnectError(reason.message, Code.Canceled, undefined, undefined, reason));
         await Promise.allSettled(this.pendingCalls());
@@ -162,7 +163,7 @@ export class GrpcSchedulerClient implements SchedulerClient {
 
   private pendingCalls(): Promise<unknown>[] {
     // An entry is in the set exactly while its call runs, and has its promise then.
-    return [...this.inFlight].map((entry) => entry.pending as Promise<unknown>);
+    return this.inFlight.snapshot().map((entry) => entry.pending as Promise<unknown>);
   }
 
   /** A call on one job: its id validated first; every error a rejection. */
@@ -186,9 +187,9 @@ export class GrpcSchedulerClient implements SchedulerClient {
     } catch (err) {
       sent = rejected(err);
     }
-    const entry: { pending: Promise<T> | undefined } = { pending: undefined };
+    const entry: InFlight = { pending: undefined, prev: undefined, next: undefined, listed: false };
     const end = (): void => {
-      this.inFlight.delete(entry);
+      this.inFlight.remove(entry);
       entry.pending = undefined;
     };
     const pending = sent.then(
@@ -211,6 +212,11 @@ export class GrpcSchedulerClient implements SchedulerClient {
 }
 
 const nothing = (): void => undefined;
+
+/** A call in flight: its promise while it runs. */
+interface InFlight extends Linked<InFlight> {
+  pending: Promise<unknown> | undefined;
+}
 
 interface DeadlineOptions extends ListOptions {
   deadlineMs?: number;

@@ -116,7 +116,7 @@ export class Http2ConnectionManager implements GrpcSessionManager {
 
   /** A response arrived on `stream`: its connection is alive, no PING is needed. */
   notifyResponseByteRead(stream: http2.ClientHttp2Stream): void {
-    streamOwner.get(stream)?.connection.alive();
+    ownerOf(stream)?.connection.alive();
   }
 
   /**
@@ -127,7 +127,7 @@ export class Http2ConnectionManager implements GrpcSessionManager {
   unprocessed(stream: http2.ClientHttp2Stream): boolean {
     if (stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) return true;
     if (stream.id === undefined) return true;
-    const last = streamOwner.get(stream)?.connection.goawayLastStreamId;
+    const last = ownerOf(stream)?.connection.goawayLastStreamId;
     return last !== undefined && stream.id > last;
   }
 
@@ -138,7 +138,7 @@ export class Http2ConnectionManager implements GrpcSessionManager {
    * protocol error it answers with GOAWAY, the session looks open and stays silent).
    */
   suspect(stream: http2.ClientHttp2Stream): void {
-    const owner = streamOwner.get(stream);
+    const owner = ownerOf(stream);
     owner?.connection.suspect(owner.openedAt);
   }
 
@@ -184,9 +184,17 @@ export class Http2ConnectionManager implements GrpcSessionManager {
 
 /**
  * Which connection a stream belongs to (for keepalive notifications and GOAWAY bookkeeping) and
- * when it was opened (to tell whether the connection showed life since).
+ * when it was opened (to tell whether the connection showed life since): kept on the stream
+ * itself under a symbol. A WeakMap costs an ephemeron table entry per stream, which the
+ * collector has to process on every collection until the stream dies (bench/RESULTS.md).
  */
-const streamOwner = new WeakMap<http2.ClientHttp2Stream, { connection: Connection; openedAt: number }>();
+const OWNER = Symbol("k1s0.streamOwner");
+
+interface OwnedStream extends http2.ClientHttp2Stream {
+  [OWNER]?: { connection: Connection; openedAt: number };
+}
+
+const ownerOf = (stream: http2.ClientHttp2Stream): { connection: Connection; openedAt: number } | undefined => (stream as OwnedStream)[OWNER];
 
 const ignore = (): void => undefined;
 
@@ -281,9 +289,9 @@ class Connection {
     // listeners; this one only guarantees that a stream error is never an unhandled 'error' event,
     // even before the caller's listeners are attached.
     stream.on("error", ignore);
-    streamOwner.set(stream, { connection: this, openedAt: Date.now() });
+    (stream as OwnedStream)[OWNER] = { connection: this, openedAt: Date.now() };
     if (++this.streams === 1) this.becameBusy();
-    stream.once("close", () => {
+    stream.on("close", () => {
       if (--this.streams === 0 && !this.isClosed) this.becameIdle();
     });
     return stream;

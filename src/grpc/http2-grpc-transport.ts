@@ -13,6 +13,8 @@ import {
 } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { validateResponse, validateTrailer } from "@connectrpc/connect/protocol-grpc";
+import { type Linked, LinkedList } from "../internal/linked-list.js";
+import { type DeadlineEntry, DeadlineQueue } from "./deadline-queue.js";
 import { decoderFor } from "./compiled-decoder.js";
 import { fromNodeError } from "./node-errors.js";
 
@@ -97,7 +99,8 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ab
   const base = baseUrl.replace(/\/+$/, "");
   const pathPrefix = new URL(base).pathname.replace(/\/+$/, "");
   let streaming: Transport | undefined;
-  const calls = new Set<CallSignal>();
+  // The calls in flight, for abortAll.
+  const calls = new LinkedList<CallSignal>();
 
   const routes = new WeakMap<DescMethodUnary, Route>();
   const route = (method: DescMethodUnary): Route => {
@@ -111,7 +114,7 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ab
 
   return {
     abortAll(reason) {
-      for (const call of calls) call.abort(reason);
+      for (const call of calls.snapshot()) call.abort(reason);
     },
 
     unary<I extends DescMessage, O extends DescMessage>(
@@ -133,18 +136,21 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ab
       return new Promise<UnaryResponse<I, O>>((resolve, reject) => {
         const fail = (err: unknown): void => {
           call.done();
-          calls.delete(call);
+          calls.remove(call);
           reject(call.aborted() ?? ConnectError.from(err));
         };
         if (!call.onAbort(fail)) return;
         try {
           const { path, url } = route(method);
-          const req = new UnaryCall<I, O>(method, url, call, header, deadline, input, contextValues);
-          let next = (r: UnaryRequest<I, O>): Promise<UnaryResponse<I, O>> => exchange(sessionManager, path, r, call, readMaxBytes);
+          const { request, nodeHeaders } = lazyRequest<I, O>(method, url, call, header, deadline, input, contextValues);
+          // The request as the transport made it hears of an abort from the call directly; a
+          // request an interceptor replaced brings its own signal.
+          let next = (r: UnaryRequest<I, O>): Promise<UnaryResponse<I, O>> =>
+            r === request ? exchange(sessionManager, path, r, call, nodeHeaders(), readMaxBytes) : exchange(sessionManager, path, r, call, undefined, readMaxBytes);
           for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i](next as never) as unknown as typeof next;
-          next(req).then((res) => {
+          next(request).then((res) => {
             call.done();
-            calls.delete(call);
+            calls.remove(call);
             resolve(res);
           }, fail);
         } catch (err) {
@@ -166,6 +172,9 @@ interface Route {
   url: string;
 }
 
+/** The deadlines of every call of every transport in this process, behind one timer. */
+const deadlines = new DeadlineQueue();
+
 /** The error of a call whose deadline passed, wherever that is noticed. */
 export function deadlineExceeded(): ConnectError {
   return new ConnectError("the operation timed out", Code.DeadlineExceeded);
@@ -177,12 +186,17 @@ export function deadlineExceeded(): ConnectError {
  * so a successful call creates no abort reason at all. The `AbortSignal` interceptors see is
  * made only when one reads it; the transport itself is told through callbacks.
  */
-class CallSignal {
-  /** When the deadline passes (epoch ms), if there is one. */
-  readonly deadlineAt: number | undefined;
+class CallSignal implements Linked<CallSignal>, DeadlineEntry {
+  /** When the deadline passes (epoch ms); Infinity without one. */
+  readonly deadlineAt: number;
+  prev: CallSignal | undefined;
+  next: CallSignal | undefined;
+  listed = false;
+  earlier: DeadlineEntry | undefined;
+  later: DeadlineEntry | undefined;
+  queued = false;
   private controller: AbortController | undefined;
   private reason: ConnectError | undefined;
-  private readonly timer: NodeJS.Timeout | undefined;
   private readonly onCallerAbort: (() => void) | undefined;
   /** Told once when the call is aborted: the call's promise, and each exchange in progress. */
   private listeners: ((reason: ConnectError) => void)[] = [];
@@ -196,10 +210,13 @@ class CallSignal {
       if (caller.aborted) this.onCallerAbort();
       else caller.addEventListener("abort", this.onCallerAbort);
     }
-    if (timeoutMs !== undefined) {
-      this.deadlineAt = Date.now() + timeoutMs;
-      this.timer = setTimeout(() => this.abort(deadlineExceeded()), timeoutMs);
-    }
+    this.deadlineAt = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    if (timeoutMs !== undefined && this.reason === undefined) deadlines.add(this);
+  }
+
+  /** The deadline passed. */
+  expire(): void {
+    this.abort(deadlineExceeded());
   }
 
   /** The request's `AbortSignal`, made on first read. */
@@ -236,7 +253,7 @@ class CallSignal {
   }
 
   done(): void {
-    clearTimeout(this.timer);
+    deadlines.remove(this);
     this.listeners = [];
     if (this.onCallerAbort !== undefined) this.caller?.removeEventListener("abort", this.onCallerAbort);
   }
@@ -253,54 +270,45 @@ class CallSignal {
 }
 
 /**
- * The `UnaryRequest` interceptors see. Its `signal`, `header` and `contextValues` are made when
- * someone reads them: a call that no interceptor inspects creates no `Headers`, no
- * `AbortSignal` and no context values.
+ * The `UnaryRequest` interceptors see, and the request's headers for node:http2. Its `signal`,
+ * `header` and `contextValues` are made when someone reads them: a call that no interceptor
+ * inspects creates no `Headers`, no `AbortSignal` and no context values. They are own
+ * enumerable getters, so an interceptor's copy (`{ ...req, header }`) gets their values.
  */
-class UnaryCall<I extends DescMessage, O extends DescMessage> implements UnaryRequest<I, O> {
-  readonly stream = false as const;
-  readonly requestMethod = "POST";
-  readonly service: UnaryRequest<I, O>["service"];
-  readonly message: MessageShape<I>;
-  private headerCache: Headers | undefined;
-  private contextCache: ContextValues | undefined;
-
-  constructor(
-    readonly method: DescMethodUnary<I, O>,
-    readonly url: string,
-    /** The call this request belongs to. */
-    readonly call: CallSignal,
-    /** The caller's headers, as given. */
-    private readonly headerInit: HeaderInit | undefined,
-    private readonly timeoutMs: number | undefined,
-    input: MessageInitShape<I>,
-    contextValues: ContextValues | undefined,
-  ) {
-    this.service = method.parent;
-    this.message = isMessage(input, method.input) ? input : create(method.input, input);
-    this.contextCache = contextValues;
-  }
-
-  get signal(): AbortSignal {
-    return this.call.signal;
-  }
-
-  get header(): Headers {
-    return (this.headerCache ??= requestHeader(this.headerInit, this.timeoutMs));
-  }
-
-  get contextValues(): ContextValues {
-    return (this.contextCache ??= createContextValues());
-  }
-
-  /**
-   * The request's headers for node:http2, without `grpc-timeout` (set per attempt): straight
-   * from constants when nobody made the `Headers` and the caller gave none.
-   */
-  nodeHeaders(): http2.OutgoingHttpHeaders {
-    if (this.headerCache === undefined && this.headerInit === undefined) return { ...BASE_HEADERS };
-    return toNodeHeaders(this.header);
-  }
+function lazyRequest<I extends DescMessage, O extends DescMessage>(
+  method: DescMethodUnary<I, O>,
+  url: string,
+  call: CallSignal,
+  headerInit: HeaderInit | undefined,
+  timeoutMs: number | undefined,
+  input: MessageInitShape<I>,
+  contextValues: ContextValues | undefined,
+): { request: UnaryRequest<I, O>; nodeHeaders: () => http2.OutgoingHttpHeaders } {
+  let header: Headers | undefined;
+  let context = contextValues;
+  const request: UnaryRequest<I, O> = {
+    stream: false,
+    service: method.parent,
+    method,
+    requestMethod: "POST",
+    url,
+    message: isMessage(input, method.input) ? input : create(method.input, input),
+    get signal() {
+      return call.signal;
+    },
+    get header() {
+      return (header ??= requestHeader(headerInit, timeoutMs));
+    },
+    get contextValues() {
+      return (context ??= createContextValues());
+    },
+  };
+  return {
+    request,
+    // Without grpc-timeout (set per attempt); straight from constants when nobody made the
+    // `Headers` and the caller gave none.
+    nodeHeaders: () => (header === undefined && headerInit === undefined ? { ...BASE_HEADERS } : toNodeHeaders(request.header)),
+  };
 }
 
 /** What every request carries when nobody set headers: what {@link requestHeader} sets. */
@@ -358,17 +366,18 @@ function exchange<I extends DescMessage, O extends DescMessage>(
   path: string,
   req: UnaryRequest<I, O>,
   call: CallSignal,
+  ownHeaders: http2.OutgoingHttpHeaders | undefined,
   readMaxBytes: number,
 ): Promise<UnaryResponse<I, O>> {
-  const { deadlineAt } = call;
-  // The request as the transport made it tells the exchange of an abort directly; a request an
-  // interceptor replaced brings its own signal.
-  const own = req instanceof UnaryCall && req.call === call;
+  const deadlineAt = call.deadlineAt === Infinity ? undefined : call.deadlineAt;
+  // `ownHeaders` come with the transport's own request, whose aborts the call reports directly;
+  // any other request brings its own signal and headers.
+  const own = ownHeaders !== undefined;
   const signal = own ? undefined : req.signal;
   const aborted = own ? call.aborted() : signal!.aborted ? ConnectError.from(signal!.reason, Code.Canceled) : undefined;
   if (aborted !== undefined) return Promise.reject(aborted);
   const body = envelope(toBinary(req.method.input, req.message));
-  const nodeHeaders = own ? req.nodeHeaders() : toNodeHeaders(req.header);
+  const nodeHeaders = ownHeaders ?? toNodeHeaders(req.header);
   return new Promise<UnaryResponse<I, O>>((resolve, reject) => {
     let stream: http2.ClientHttp2Stream | undefined;
     let settled = false;

@@ -147,6 +147,22 @@ describe.each(transports)("%s gRPC transport at the protocol's edges", (_name, m
     expect(seenByInterceptor).toEqual({ header: "peer", trailer: "ok" });
   });
 
+  it("takes a copy of the request an interceptor made (spread, headers of its own) and still ends it at its deadline", async () => {
+    const copying: Interceptor = (next) => (req) => {
+      const header = new Headers(req.header);
+      header.set("x-copied", "yes");
+      return next({ ...req, header });
+    };
+    const client = await clientFor((stream, headers) => {
+      if (headers["x-late"] === undefined) reply(envelope(jobBytes()))(stream, headers);
+    }, [copying]);
+    expect((await client.getJob({ jobId: "job-1" }, { timeoutMs: 5_000 })).job?.id).toBe("job-1");
+    expect(peer!.seen[0]).toMatchObject({ "x-copied": "yes", "content-type": "application/grpc+proto", te: "trailers" });
+    expect(peer!.seen[0]["grpc-timeout"]).toMatch(/^\d+m$/);
+    const late = client.getJob({ jobId: "job-1" }, { timeoutMs: 50, headers: { "x-late": "1" } });
+    expect((await failure(late)).code).toBe(Code.DeadlineExceeded);
+  });
+
   it("reports a trailers-only error with its status, message and error details", async () => {
     const status = setTrailerStatus(
       new Headers(),
