@@ -14,9 +14,10 @@ export interface DeadlineEntry {
  * The deadlines of the calls in flight, in order, behind one timer for the earliest. Calls with
  * the same timeout join at the end (constant time), and a finished call leaves in constant time;
  * a per-call `setTimeout` costs a timer object, a timer-list insertion and its removal per call.
- * The timer is armed only while a call waits (it never keeps an idle process alive) and is
- * re-armed lazily: when the earliest call finishes first, the timer fires for nothing once and
- * moves on to the next deadline.
+ * The timer is re-armed lazily: when the earliest call finishes first, the timer fires for
+ * nothing once and moves on to the next deadline. It keeps the process alive only while a call
+ * waits (an empty queue's timer is unref'd, not cleared: one call at a time would otherwise set
+ * and clear it per call).
  */
 export class DeadlineQueue {
   private first: DeadlineEntry | undefined;
@@ -24,6 +25,13 @@ export class DeadlineQueue {
   private timer: NodeJS.Timeout | undefined;
   /** When the armed timer fires (epoch ms). */
   private armedAt = Infinity;
+  /** Whether the timer keeps the process alive. */
+  private refed = false;
+
+  /** Whether the queue keeps the process alive now (a call waits for its deadline). */
+  get holdsProcess(): boolean {
+    return this.timer !== undefined && this.refed;
+  }
 
   add(entry: DeadlineEntry): void {
     // From the end: later deadlines are the common case.
@@ -37,6 +45,10 @@ export class DeadlineQueue {
     else entry.later.earlier = entry;
     entry.queued = true;
     if (entry.deadlineAt < this.armedAt) this.arm(entry.deadlineAt);
+    else if (!this.refed) {
+      this.timer?.ref();
+      this.refed = true;
+    }
   }
 
   remove(entry: DeadlineEntry): void {
@@ -47,24 +59,23 @@ export class DeadlineQueue {
     if (entry.later === undefined) this.last = entry.earlier;
     else entry.later.earlier = entry.earlier;
     entry.earlier = entry.later = undefined;
-    if (this.first === undefined) this.disarm();
+    if (this.first === undefined && this.refed) {
+      this.timer?.unref();
+      this.refed = false;
+    }
   }
 
   private arm(at: number): void {
     clearTimeout(this.timer);
     this.armedAt = at;
     this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now()));
-  }
-
-  private disarm(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.armedAt = Infinity;
+    this.refed = true;
   }
 
   private fire(): void {
     this.timer = undefined;
     this.armedAt = Infinity;
+    this.refed = false;
     const now = Date.now();
     for (let entry = this.first; entry !== undefined && entry.deadlineAt <= now; entry = this.first) {
       this.remove(entry);

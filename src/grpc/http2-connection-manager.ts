@@ -216,6 +216,8 @@ class Connection {
   private pingTimer: NodeJS.Timeout | undefined;
   private pingTimeoutTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** When the last stream ended. */
+  private idleSince = 0;
   private readonly closedPromise: Promise<void>;
 
   constructor(
@@ -350,10 +352,14 @@ class Connection {
     }
   }
 
+  // The idle and PING timers are re-armed lazily: a connection going busy and idle with every
+  // call (one call at a time) would otherwise clear and set two timers per call. Each timer
+  // checks the state when it fires and moves on if it is not due yet.
+
   private becameBusy(): void {
     this.session.ref();
-    clearTimeout(this.idleTimer);
-    this.schedulePing();
+    // An armed idle timer finds the connection busy and stops; an armed PING timer carries on.
+    if (this.pingTimer === undefined) this.schedulePing();
   }
 
   private becameIdle(): void {
@@ -364,9 +370,19 @@ class Connection {
     }
     // An idle connection must not keep the host process alive.
     this.session.unref();
-    clearTimeout(this.pingTimer);
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.session.close(), this.options.idleConnectionTimeoutMs);
+    this.idleSince = Date.now();
+    if (this.idleTimer === undefined) this.armIdleTimer(this.options.idleConnectionTimeoutMs);
+  }
+
+  /** Closes the connection once it has been idle for `idleConnectionTimeoutMs`. */
+  private armIdleTimer(ms: number): void {
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.streams > 0 || this.isClosed) return; // busy again: going idle re-arms it
+      const left = this.idleSince + this.options.idleConnectionTimeoutMs - Date.now();
+      if (left > 0) this.armIdleTimer(left);
+      else this.session.close();
+    }, ms);
     this.idleTimer.unref();
   }
 
@@ -375,7 +391,8 @@ class Connection {
     clearTimeout(this.pingTimer);
     const due = Math.max(0, this.lastAliveAt + this.options.pingIntervalMs - Date.now());
     this.pingTimer = setTimeout(() => {
-      if (this.streams === 0 || this.isClosed) return;
+      this.pingTimer = undefined;
+      if (this.streams === 0 || this.isClosed) return; // idle: going busy re-arms it
       if (Date.now() - this.lastAliveAt < this.options.pingIntervalMs) {
         this.schedulePing();
         return;

@@ -142,11 +142,8 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ab
         if (!call.onAbort(fail)) return;
         try {
           const { path, url } = route(method);
-          const { request, nodeHeaders } = lazyRequest<I, O>(method, url, call, header, deadline, input, contextValues);
-          // The request as the transport made it hears of an abort from the call directly; a
-          // request an interceptor replaced brings its own signal.
-          let next = (r: UnaryRequest<I, O>): Promise<UnaryResponse<I, O>> =>
-            r === request ? exchange(sessionManager, path, r, call, nodeHeaders(), readMaxBytes) : exchange(sessionManager, path, r, call, undefined, readMaxBytes);
+          const request = new LazyUnaryRequest<I, O>(method, url, call, header, deadline, input, contextValues);
+          let next = (r: UnaryRequest<I, O>): Promise<UnaryResponse<I, O>> => exchange(sessionManager, path, r, request, call, readMaxBytes);
           for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i](next as never) as unknown as typeof next;
           next(request).then((res) => {
             call.done();
@@ -270,45 +267,52 @@ class CallSignal implements Linked<CallSignal>, DeadlineEntry {
 }
 
 /**
- * The `UnaryRequest` interceptors see, and the request's headers for node:http2. Its `signal`,
- * `header` and `contextValues` are made when someone reads them: a call that no interceptor
- * inspects creates no `Headers`, no `AbortSignal` and no context values. They are own
- * enumerable getters, so an interceptor's copy (`{ ...req, header }`) gets their values.
+ * The `UnaryRequest` interceptors see. Its `signal`, `header` and `contextValues` are made when
+ * someone reads them: a call that no interceptor inspects creates no `Headers`, no
+ * `AbortSignal` and no context values. (They are getters on the prototype, which an
+ * interceptor's copy `{ ...req }` does not carry: the exchange takes whatever such a copy lacks
+ * from the request it was copied from.)
  */
-function lazyRequest<I extends DescMessage, O extends DescMessage>(
-  method: DescMethodUnary<I, O>,
-  url: string,
-  call: CallSignal,
-  headerInit: HeaderInit | undefined,
-  timeoutMs: number | undefined,
-  input: MessageInitShape<I>,
-  contextValues: ContextValues | undefined,
-): { request: UnaryRequest<I, O>; nodeHeaders: () => http2.OutgoingHttpHeaders } {
-  let header: Headers | undefined;
-  let context = contextValues;
-  const request: UnaryRequest<I, O> = {
-    stream: false,
-    service: method.parent,
-    method,
-    requestMethod: "POST",
-    url,
-    message: isMessage(input, method.input) ? input : create(method.input, input),
-    get signal() {
-      return call.signal;
-    },
-    get header() {
-      return (header ??= requestHeader(headerInit, timeoutMs));
-    },
-    get contextValues() {
-      return (context ??= createContextValues());
-    },
-  };
-  return {
-    request,
-    // Without grpc-timeout (set per attempt); straight from constants when nobody made the
-    // `Headers` and the caller gave none.
-    nodeHeaders: () => (header === undefined && headerInit === undefined ? { ...BASE_HEADERS } : toNodeHeaders(request.header)),
-  };
+class LazyUnaryRequest<I extends DescMessage, O extends DescMessage> implements UnaryRequest<I, O> {
+  readonly stream = false as const;
+  readonly requestMethod = "POST";
+  readonly service: UnaryRequest<I, O>["service"];
+  readonly message: MessageShape<I>;
+  private headerCache: Headers | undefined;
+
+  constructor(
+    readonly method: DescMethodUnary<I, O>,
+    readonly url: string,
+    private readonly call: CallSignal,
+    /** The caller's headers, as given. */
+    private readonly headerInit: HeaderInit | undefined,
+    private readonly timeoutMs: number | undefined,
+    input: MessageInitShape<I>,
+    private contextCache: ContextValues | undefined,
+  ) {
+    this.service = method.parent;
+    this.message = isMessage(input, method.input) ? input : create(method.input, input);
+  }
+
+  get signal(): AbortSignal {
+    return this.call.signal;
+  }
+
+  get header(): Headers {
+    return (this.headerCache ??= requestHeader(this.headerInit, this.timeoutMs));
+  }
+
+  get contextValues(): ContextValues {
+    return (this.contextCache ??= createContextValues());
+  }
+
+  /**
+   * The headers for node:http2, without `grpc-timeout` (set per attempt): straight from
+   * constants when nobody made the `Headers` and the caller gave none.
+   */
+  nodeHeaders(): http2.OutgoingHttpHeaders {
+    return this.headerCache === undefined && this.headerInit === undefined ? { ...BASE_HEADERS } : toNodeHeaders(this.header);
+  }
 }
 
 /** What every request carries when nobody set headers: what {@link requestHeader} sets. */
@@ -365,19 +369,20 @@ function exchange<I extends DescMessage, O extends DescMessage>(
   sessionManager: GrpcSessionManager,
   path: string,
   req: UnaryRequest<I, O>,
+  original: LazyUnaryRequest<I, O>,
   call: CallSignal,
-  ownHeaders: http2.OutgoingHttpHeaders | undefined,
   readMaxBytes: number,
 ): Promise<UnaryResponse<I, O>> {
   const deadlineAt = call.deadlineAt === Infinity ? undefined : call.deadlineAt;
-  // `ownHeaders` come with the transport's own request, whose aborts the call reports directly;
-  // any other request brings its own signal and headers.
-  const own = ownHeaders !== undefined;
-  const signal = own ? undefined : req.signal;
+  // The transport's own request hears of aborts from its call directly. A request an
+  // interceptor replaced brings its own signal and headers; a copy (`{ ...req }`) lacks the
+  // getters of the original, so those come from the original.
+  const own = req === original;
+  const signal = own ? undefined : (req.signal ?? original.signal);
   const aborted = own ? call.aborted() : signal!.aborted ? ConnectError.from(signal!.reason, Code.Canceled) : undefined;
   if (aborted !== undefined) return Promise.reject(aborted);
   const body = envelope(toBinary(req.method.input, req.message));
-  const nodeHeaders = ownHeaders ?? toNodeHeaders(req.header);
+  const nodeHeaders = own ? original.nodeHeaders() : toNodeHeaders(req.header ?? original.header);
   return new Promise<UnaryResponse<I, O>>((resolve, reject) => {
     let stream: http2.ClientHttp2Stream | undefined;
     let settled = false;

@@ -25,10 +25,10 @@ describe("DeadlineQueue", () => {
     expect(expired).toEqual(["a", "b", "c", "d"]);
     jest.advanceTimersByTime(1_000);
     expect(expired).toEqual(["a", "b", "c", "d", "e"]);
-    expect(jest.getTimerCount()).toBe(0);
+    expect(queue.holdsProcess).toBe(false);
   });
 
-  it("never expires a removed entry, keeps no timer once empty, and moves on when the earliest left first", () => {
+  it("never expires a removed entry, holds the process only while an entry waits, and moves on when the earliest left first", () => {
     const queue = new DeadlineQueue();
     const first = entry("first", 100);
     const middle = entry("middle", 200);
@@ -43,10 +43,19 @@ describe("DeadlineQueue", () => {
     expect(expired).toEqual([]);
     jest.advanceTimersByTime(50);
     expect(expired).toEqual(["last"]);
+    expect(queue.holdsProcess).toBe(false);
     const lone = entry("lone", 100);
     queue.add(lone);
+    expect(queue.holdsProcess).toBe(true);
     queue.remove(lone);
-    expect(jest.getTimerCount()).toBe(0);
+    expect(queue.holdsProcess).toBe(false);
+    // An entry due after the timer (armed for nothing, not holding the process) holds it again.
+    const later = entry("later", 200);
+    queue.add(later);
+    expect(queue.holdsProcess).toBe(true);
+    jest.advanceTimersByTime(200);
+    expect(expired).toEqual(["last", "later"]);
+    expect(queue.holdsProcess).toBe(false);
   });
 
   it("re-arms for an entry due before the one the timer waits for", () => {

@@ -163,6 +163,19 @@ describe.each(transports)("%s gRPC transport at the protocol's edges", (_name, m
     expect((await failure(late)).code).toBe(Code.DeadlineExceeded);
   });
 
+  it("takes a bare copy of the request (spread, nothing changed): the original's headers and signal still apply", async () => {
+    const copying: Interceptor = (next) => (req) => next({ ...req });
+    const controller = new AbortController();
+    const client = await clientFor((stream, headers) => {
+      if (headers["x-hang"] === undefined) reply(envelope(jobBytes()))(stream, headers);
+      else controller.abort(new Error("caller gave up"));
+    }, [copying]);
+    expect((await client.getJob({ jobId: "job-1" }, { headers: { "x-mine": "1" } })).job?.id).toBe("job-1");
+    expect(peer!.seen[0]).toMatchObject({ "x-mine": "1", te: "trailers" });
+    const hanging = client.getJob({ jobId: "job-1" }, { signal: controller.signal, headers: { "x-hang": "1" } });
+    expect((await failure(hanging)).code).toBe(Code.Canceled);
+  });
+
   it("reports a trailers-only error with its status, message and error details", async () => {
     const status = setTrailerStatus(
       new Headers(),
