@@ -105,24 +105,23 @@ function facadeClient(kind: ClientKind, client: GrpcSchedulerClient): BenchClien
 
 const intervalSchedule = { kind: { case: "interval" as const, value: { interval: { seconds: BigInt(BENCH_JOB.schedule.intervalMs / 1000), nanos: 0 } } } };
 
+/** The CreateJobRequest of BENCH_JOB, with a fresh idempotency key. */
+const createRequest = (): MessageInitShape<typeof CreateJobRequestSchema> => ({
+  name: BENCH_JOB.name,
+  schedule: intervalSchedule,
+  payloadJson: JSON.stringify(BENCH_JOB.payload),
+  maxRetries: BENCH_JOB.maxRetries,
+  timeoutSecs: BENCH_JOB.timeoutSecs,
+  idempotencyKey: randomUUID(),
+});
+
 function generatedClient(kind: ClientKind, transport: Parameters<typeof createClient>[1], close: () => void): BenchClient {
   const client = createClient(SchedulerService, transport);
   const options = { timeoutMs: TIMEOUT_MS };
   return {
     label: CLIENT_LABELS[kind],
     getJob: (jobId) => client.getJob({ jobId }, options),
-    createJob: () =>
-      client.createJob(
-        {
-          name: BENCH_JOB.name,
-          schedule: intervalSchedule,
-          payloadJson: JSON.stringify(BENCH_JOB.payload),
-          maxRetries: BENCH_JOB.maxRetries,
-          timeoutSecs: BENCH_JOB.timeoutSecs,
-          idempotencyKey: randomUUID(),
-        },
-        options,
-      ),
+    createJob: () => client.createJob(createRequest(), options),
     async listAll(pageSize) {
       let count = 0;
       let token = "";
@@ -230,19 +229,7 @@ function bareHttp2Client(url: string, subjects: Subjects): BenchClient {
   return {
     label: CLIENT_LABELS["bare-http2"],
     getJob: async (jobId) => subjects.jobFromProto((await call("GetJob", GetJobRequestSchema, GetJobResponseSchema, { jobId })).job),
-    createJob: async () =>
-      subjects.jobFromProto(
-        (
-          await call("CreateJob", CreateJobRequestSchema, CreateJobResponseSchema, {
-            name: BENCH_JOB.name,
-            schedule: intervalSchedule,
-            payloadJson: JSON.stringify(BENCH_JOB.payload),
-            maxRetries: BENCH_JOB.maxRetries,
-            timeoutSecs: BENCH_JOB.timeoutSecs,
-            idempotencyKey: randomUUID(),
-          })
-        ).job,
-      ),
+    createJob: async () => subjects.jobFromProto((await call("CreateJob", CreateJobRequestSchema, CreateJobResponseSchema, createRequest())).job),
     async listAll(pageSize) {
       let count = 0;
       let token = "";
