@@ -1,4 +1,4 @@
-import { type DescField, type DescMessage, fromBinary, type MessageShape, ScalarType } from "@bufbuild/protobuf";
+import { type DescField, type DescMessage, fromBinary, type MessageShape, protoInt64, ScalarType } from "@bufbuild/protobuf";
 import { Edition, FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
 import { BinaryReader, WireType } from "@bufbuild/protobuf/wire";
 
@@ -39,12 +39,29 @@ export function compileDecoder<Desc extends DescMessage>(desc: Desc): MessageDec
   if (!codeGenerationAllowed() || !compilable(desc, new Set())) return undefined;
   const compiled = compile(desc);
   return (bytes) => {
+    // The runtime reads strings and small 64-bit varints straight from this Buffer (no view
+    // per field); a plain Uint8Array gets a Buffer view over the same memory, once.
+    // (The reader keeps what it was given: bytes fields are views of it, as in fromBinary.)
+    const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const reader = new BinaryReader(bytes);
-    const msg = compiled.zero();
-    compiled.read(msg, reader, bytes.length);
-    return msg as MessageShape<Desc>;
+    const outer = input;
+    input = buffer;
+    try {
+      const msg = compiled.zero();
+      compiled.read(msg, reader, buffer.length);
+      return msg as MessageShape<Desc>;
+    } finally {
+      input = outer;
+    }
   };
 }
+
+// The bytes of the decode in progress (decoding is synchronous; a decoder called from inside
+// another one restores the outer bytes when it returns).
+let input: Buffer = Buffer.alloc(0);
+
+/** A 64-bit integer as protobuf-es represents it: bigint, or a string where BigInt is unsupported. */
+const toLong: (value: number) => bigint | string = protoInt64.supported ? BigInt : String;
 
 const decoders = new WeakMap<DescMessage, (bytes: Uint8Array) => unknown>();
 
@@ -115,6 +132,48 @@ const runtime = {
   },
   wrongWireType(typeName: string, field: string, actual: number, expected: number): Error {
     return new Error(`cannot read ${typeName}.${field}: wire type ${actual}, expected ${expected}`);
+  },
+  /**
+   * A string field, decoded from the input Buffer without a view per field. Only text that
+   * decodes without a replacement character is taken from the fast path; anything else is read
+   * again by BinaryReader.string (its UTF-8 checks, its errors), so the result is the same.
+   */
+  string(reader: BinaryReader, strict: boolean): string {
+    const at = reader.pos;
+    const length = reader.uint32();
+    const start = reader.pos;
+    const end = start + length;
+    if (end <= reader.len) {
+      const text = input.toString("utf8", start, end);
+      if (!text.includes("\uFFFD")) {
+        reader.pos = end;
+        return text;
+      }
+    }
+    reader.pos = at;
+    return reader.string(strict);
+  },
+  /**
+   * An int64/uint64 varint: values below 2^49 (seven bytes; timestamps, durations, counters) are
+   * read as a number and converted once; anything else, negative values included, goes through
+   * BinaryReader (its two 32-bit halves).
+   */
+  int64(reader: BinaryReader, unsigned: boolean): bigint | string {
+    const at = reader.pos;
+    let pos = at;
+    let value = 0;
+    let scale = 1;
+    for (let i = 0; i < 7; i++) {
+      const byte = input[pos++];
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        reader.pos = pos;
+        return toLong(value);
+      }
+      scale *= 128;
+    }
+    reader.pos = at;
+    return unsigned ? reader.uint64() : reader.int64();
   },
   /** BinaryReader.tag()'s checks, for a tag the fast path found unusual; returns fieldNo * 8 + wireType. */
   slowTag(reader: BinaryReader, start: number): number {
@@ -285,6 +344,11 @@ function scalarZero(type: ScalarType, longAsString: boolean): string {
 /** How one value of `type` is read: the BinaryReader call, as source, and the wire type it comes with. */
 function scalarRead(type: ScalarType, longAsString: boolean, validateUtf8: boolean): { read: string; wire: WireType } {
   const { method, wire, long } = SCALARS[type];
-  const call = `r.${method}(${type === ScalarType.STRING ? String(validateUtf8) : ""})`;
+  const call =
+    type === ScalarType.STRING
+      ? `rt.string(r, ${String(validateUtf8)})`
+      : type === ScalarType.INT64 || type === ScalarType.UINT64
+        ? `rt.int64(r, ${String(type === ScalarType.UINT64)})`
+        : `r.${method}()`;
   return { read: long === true && longAsString ? `String(${call})` : call, wire };
 }

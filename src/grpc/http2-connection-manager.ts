@@ -95,9 +95,28 @@ export class Http2ConnectionManager implements GrpcSessionManager {
     }
   }
 
-  /** A response byte arrived on `stream`: its connection is alive, no PING is needed. */
+  /**
+   * Opens a stream at once when the current connection is ready for it (its SETTINGS arrived,
+   * it takes new streams, it needs no PING check), else returns undefined and the caller awaits
+   * {@link Http2ConnectionManager.request}, which opens, checks or replaces connections. Adds
+   * the pseudo-headers to `headers`.
+   */
+  requestNow(method: string, path: string, headers: http2.OutgoingHttpHeaders): http2.ClientHttp2Stream | undefined {
+    const connection = this.current;
+    if (this.closed || connection === undefined || !connection.isReady || connection.unusable || connection.needsVerify()) return undefined;
+    headers[":method"] = method;
+    headers[":path"] = path;
+    headers[":authority"] = this.host;
+    try {
+      return connection.open(headers, {});
+    } catch {
+      return undefined; // request() knows what to do about a session that refuses
+    }
+  }
+
+  /** A response arrived on `stream`: its connection is alive, no PING is needed. */
   notifyResponseByteRead(stream: http2.ClientHttp2Stream): void {
-    streamOwner.get(stream)?.connection.alive();
+    ownerOf(stream)?.connection.alive();
   }
 
   /**
@@ -108,7 +127,7 @@ export class Http2ConnectionManager implements GrpcSessionManager {
   unprocessed(stream: http2.ClientHttp2Stream): boolean {
     if (stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) return true;
     if (stream.id === undefined) return true;
-    const last = streamOwner.get(stream)?.connection.goawayLastStreamId;
+    const last = ownerOf(stream)?.connection.goawayLastStreamId;
     return last !== undefined && stream.id > last;
   }
 
@@ -119,7 +138,7 @@ export class Http2ConnectionManager implements GrpcSessionManager {
    * protocol error it answers with GOAWAY, the session looks open and stays silent).
    */
   suspect(stream: http2.ClientHttp2Stream): void {
-    const owner = streamOwner.get(stream);
+    const owner = ownerOf(stream);
     owner?.connection.suspect(owner.openedAt);
   }
 
@@ -165,9 +184,17 @@ export class Http2ConnectionManager implements GrpcSessionManager {
 
 /**
  * Which connection a stream belongs to (for keepalive notifications and GOAWAY bookkeeping) and
- * when it was opened (to tell whether the connection showed life since).
+ * when it was opened (to tell whether the connection showed life since): kept on the stream
+ * itself under a symbol. A WeakMap costs an ephemeron table entry per stream, which the
+ * collector has to process on every collection until the stream dies (bench/RESULTS.md).
  */
-const streamOwner = new WeakMap<http2.ClientHttp2Stream, { connection: Connection; openedAt: number }>();
+const OWNER = Symbol("k1s0.streamOwner");
+
+interface OwnedStream extends http2.ClientHttp2Stream {
+  [OWNER]?: { connection: Connection; openedAt: number };
+}
+
+const ownerOf = (stream: http2.ClientHttp2Stream): { connection: Connection; openedAt: number } | undefined => (stream as OwnedStream)[OWNER];
 
 const ignore = (): void => undefined;
 
@@ -177,6 +204,8 @@ class Connection {
   readonly ready: Promise<void>;
   /** The last stream id of a GOAWAY from the server; streams above it were never processed. */
   goawayLastStreamId: number | undefined;
+  /** Whether the server's first SETTINGS frame arrived (`ready` resolved). */
+  isReady = false;
   private readonly session: http2.ClientHttp2Session;
   private readonly socket: net.Socket;
   private failure: unknown;
@@ -187,6 +216,8 @@ class Connection {
   private pingTimer: NodeJS.Timeout | undefined;
   private pingTimeoutTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
+  /** When the last stream ended. */
+  private idleSince = 0;
   private readonly closedPromise: Promise<void>;
 
   constructor(
@@ -224,6 +255,7 @@ class Connection {
     }, options.connectTimeoutMs);
     session.once("remoteSettings", () => {
       settingsArrived = true;
+      this.isReady = true;
       clearTimeout(connectTimer);
       this.lastAliveAt = Date.now();
       this.becameIdle();
@@ -259,9 +291,9 @@ class Connection {
     // listeners; this one only guarantees that a stream error is never an unhandled 'error' event,
     // even before the caller's listeners are attached.
     stream.on("error", ignore);
-    streamOwner.set(stream, { connection: this, openedAt: Date.now() });
+    (stream as OwnedStream)[OWNER] = { connection: this, openedAt: Date.now() };
     if (++this.streams === 1) this.becameBusy();
-    stream.once("close", () => {
+    stream.on("close", () => {
       if (--this.streams === 0 && !this.isClosed) this.becameIdle();
     });
     return stream;
@@ -320,10 +352,14 @@ class Connection {
     }
   }
 
+  // The idle and PING timers are re-armed lazily: a connection going busy and idle with every
+  // call (one call at a time) would otherwise clear and set two timers per call. Each timer
+  // checks the state when it fires and moves on if it is not due yet.
+
   private becameBusy(): void {
     this.session.ref();
-    clearTimeout(this.idleTimer);
-    this.schedulePing();
+    // An armed idle timer finds the connection busy and stops; an armed PING timer carries on.
+    if (this.pingTimer === undefined) this.schedulePing();
   }
 
   private becameIdle(): void {
@@ -334,9 +370,19 @@ class Connection {
     }
     // An idle connection must not keep the host process alive.
     this.session.unref();
-    clearTimeout(this.pingTimer);
-    clearTimeout(this.idleTimer);
-    this.idleTimer = setTimeout(() => this.session.close(), this.options.idleConnectionTimeoutMs);
+    this.idleSince = Date.now();
+    if (this.idleTimer === undefined) this.armIdleTimer(this.options.idleConnectionTimeoutMs);
+  }
+
+  /** Closes the connection once it has been idle for `idleConnectionTimeoutMs`. */
+  private armIdleTimer(ms: number): void {
+    this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      if (this.streams > 0 || this.isClosed) return; // busy again: going idle re-arms it
+      const left = this.idleSince + this.options.idleConnectionTimeoutMs - Date.now();
+      if (left > 0) this.armIdleTimer(left);
+      else this.session.close();
+    }, ms);
     this.idleTimer.unref();
   }
 
@@ -345,7 +391,8 @@ class Connection {
     clearTimeout(this.pingTimer);
     const due = Math.max(0, this.lastAliveAt + this.options.pingIntervalMs - Date.now());
     this.pingTimer = setTimeout(() => {
-      if (this.streams === 0 || this.isClosed) return;
+      this.pingTimer = undefined;
+      if (this.streams === 0 || this.isClosed) return; // idle: going busy re-arms it
       if (Date.now() - this.lastAliveAt < this.options.pingIntervalMs) {
         this.schedulePing();
         return;

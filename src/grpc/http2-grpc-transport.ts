@@ -13,6 +13,8 @@ import {
 } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { validateResponse, validateTrailer } from "@connectrpc/connect/protocol-grpc";
+import { type Linked, LinkedList } from "../internal/linked-list.js";
+import { type DeadlineEntry, DeadlineQueue } from "./deadline-queue.js";
 import { decoderFor } from "./compiled-decoder.js";
 import { fromNodeError } from "./node-errors.js";
 
@@ -25,7 +27,13 @@ export interface GrpcSessionManager {
   readonly authority: string;
   /** Opens a stream on a ready connection. */
   request(method: string, path: string, headers: http2.OutgoingHttpHeaders, options: Omit<http2.ClientSessionRequestOptions, "signal">): Promise<http2.ClientHttp2Stream>;
-  /** A response byte arrived on `stream` (keepalive). */
+  /**
+   * Opens a stream synchronously when a ready connection is at hand, else returns undefined
+   * (and the transport awaits {@link GrpcSessionManager.request}). It may add the request's
+   * pseudo-headers to `headers`.
+   */
+  requestNow?(method: string, path: string, headers: http2.OutgoingHttpHeaders): http2.ClientHttp2Stream | undefined;
+  /** A response arrived on `stream` (keepalive). The transport says so once per response. */
   notifyResponseByteRead(stream: http2.ClientHttp2Stream): void;
   /** Whether the server never processed `stream` (refused, above a GOAWAY's last stream id). */
   unprocessed?(stream: http2.ClientHttp2Stream): boolean;
@@ -70,11 +78,13 @@ const MAX_TRANSPARENT_RETRIES = 5;
 /**
  * A Connect `Transport` for the gRPC protocol (binary protobuf; gzip-compressed responses
  * accepted, requests sent uncompressed) written directly on `node:http2` for unary calls: one
- * write per request, response bytes collected from the stream's events, one `AbortController`
- * and one timer per call, no async iterables. It keeps Connect's contract - interceptors see
- * the same `UnaryRequest`/`UnaryResponse`, errors are `ConnectError`s decoded by Connect's own
- * gRPC status parser (details included), deadlines abort the request's signal with
- * `DEADLINE_EXCEEDED` - and runs on a session manager (the client's
+ * write per request, response bytes collected from the stream's events, one promise per call
+ * (settled by the exchange or the call's abort), deadlines behind one shared timer
+ * ({@link DeadlineQueue}), no async iterables; the request's `Headers`, `AbortSignal` and
+ * context values exist only if an interceptor reads them. It keeps Connect's contract -
+ * interceptors see the same `UnaryRequest`/`UnaryResponse`, errors are `ConnectError`s decoded
+ * by Connect's own gRPC status parser (details included), deadlines abort the request's signal
+ * with `DEADLINE_EXCEEDED` - and runs on a session manager (the client's
  * `Http2ConnectionManager`). Streaming methods are delegated to `createGrpcTransport`.
  *
  * Beyond Connect's transport: the deadline covers the interceptors too (a stalled token
@@ -84,21 +94,33 @@ const MAX_TRANSPARENT_RETRIES = 5;
  *
  * Why: on Node.js 20 Connect's generic transport spends most of a small unary call in async
  * generators, linked abort controllers and a `DOMException` per finished call; see
- * bench/RESULTS.md for the figures.
+ * bench/RESULTS.md for the figures (a quarter to a third of the client CPU per call of Connect's
+ * transport, and within 1.1-1.5x of a bare node:http2 client doing the same decode and mapping).
  */
 export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): AbortableTransport {
   const { baseUrl, sessionManager, interceptors = [], readMaxBytes = DEFAULT_READ_MAX_BYTES } = options;
   const base = baseUrl.replace(/\/+$/, "");
   const pathPrefix = new URL(base).pathname.replace(/\/+$/, "");
   let streaming: Transport | undefined;
-  const calls = new Set<CallSignal>();
+  // The calls in flight, for abortAll.
+  const calls = new LinkedList<CallSignal>();
+
+  const routes = new WeakMap<DescMethodUnary, Route>();
+  const route = (method: DescMethodUnary): Route => {
+    let r = routes.get(method);
+    if (r === undefined) {
+      r = { path: `${pathPrefix}/${method.parent.typeName}/${method.name}`, url: `${base}/${method.parent.typeName}/${method.name}` };
+      routes.set(method, r);
+    }
+    return r;
+  };
 
   return {
     abortAll(reason) {
-      for (const call of calls) call.abort(reason);
+      for (const call of calls.snapshot()) call.abort(reason);
     },
 
-    async unary<I extends DescMessage, O extends DescMessage>(
+    unary<I extends DescMessage, O extends DescMessage>(
       method: DescMethodUnary<I, O>,
       signal: AbortSignal | undefined,
       timeoutMs: number | undefined,
@@ -109,32 +131,32 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ab
       const deadline = timeoutMs === undefined || timeoutMs <= 0 ? undefined : timeoutMs;
       const call = new CallSignal(signal, deadline);
       calls.add(call);
-      // Everything after the call's timer started is inside the try, so the timer and the
-      // caller's listener are released whatever throws (a header, an interceptor's factory).
-      try {
-        const path = `${pathPrefix}/${method.parent.typeName}/${method.name}`;
-        const req: UnaryRequest<I, O> = {
-          stream: false,
-          service: method.parent,
-          method,
-          requestMethod: "POST",
-          url: `${base}/${method.parent.typeName}/${method.name}`,
-          header: requestHeader(header, deadline),
-          contextValues: contextValues ?? createContextValues(),
-          message: (isMessage(input, method.input) ? input : create(method.input, input)),
-          signal: call.signal,
+      // One promise per call: it settles with the exchange (through the interceptors), or with
+      // the call's abort - the deadline or the caller's signal - whichever comes first, so an
+      // interceptor (a token provider) that never settles still ends then. Everything after
+      // the timer started is inside the try, so the timer and the caller's listener are
+      // released whatever throws (a header, an interceptor's factory).
+      return new Promise<UnaryResponse<I, O>>((resolve, reject) => {
+        const fail = (err: unknown): void => {
+          call.done();
+          calls.remove(call);
+          reject(call.aborted() ?? ConnectError.from(err));
         };
-        let next = (r: UnaryRequest<I, O>): Promise<UnaryResponse<I, O>> => exchange(sessionManager, path, r, readMaxBytes, call.deadlineAt);
-        for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i](next as never) as unknown as typeof next;
-        // Raced against the call's signal: an interceptor (a token provider) that never settles
-        // still ends at the deadline or the caller's abort.
-        return await call.race(next(req));
-      } catch (err) {
-        throw call.aborted() ?? ConnectError.from(err);
-      } finally {
-        call.done();
-        calls.delete(call);
-      }
+        if (!call.onAbort(fail)) return;
+        try {
+          const { path, url } = route(method);
+          const request = new LazyUnaryRequest<I, O>(method, url, call, header, deadline, input, contextValues);
+          let next = (r: UnaryRequest<I, O>): Promise<UnaryResponse<I, O>> => exchange(sessionManager, path, r, request, call, readMaxBytes);
+          for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i](next as never) as unknown as typeof next;
+          next(request).then((res) => {
+            call.done();
+            calls.remove(call);
+            resolve(res);
+          }, fail);
+        } catch (err) {
+          fail(err);
+        }
+      });
     },
 
     stream(method, signal, timeoutMs, header, input, contextValues) {
@@ -144,23 +166,40 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ab
   };
 }
 
+/** Where a method's requests go. */
+interface Route {
+  path: string;
+  url: string;
+}
+
+/** The deadlines of every call of every transport in this process, behind one timer. */
+const deadlines = new DeadlineQueue();
+
 /** The error of a call whose deadline passed, wherever that is noticed. */
 export function deadlineExceeded(): ConnectError {
   return new ConnectError("the operation timed out", Code.DeadlineExceeded);
 }
 
 /**
- * The signal of one call: aborted by the caller's signal (`CANCELED`) or the deadline
+ * The abort state of one call: aborted by the caller's signal (`CANCELED`) or the deadline
  * (`DEADLINE_EXCEEDED`). Finishing the call clears the timer and the listener and does not abort,
- * so a successful call creates no abort reason at all.
+ * so a successful call creates no abort reason at all. The `AbortSignal` interceptors see is
+ * made only when one reads it; the transport itself is told through callbacks.
  */
-class CallSignal {
-  /** When the deadline passes (epoch ms), if there is one. */
-  readonly deadlineAt: number | undefined;
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout | undefined;
+class CallSignal implements Linked<CallSignal>, DeadlineEntry {
+  /** When the deadline passes (epoch ms); Infinity without one. */
+  readonly deadlineAt: number;
+  prev: CallSignal | undefined;
+  next: CallSignal | undefined;
+  listed = false;
+  earlier: DeadlineEntry | undefined;
+  later: DeadlineEntry | undefined;
+  queued = false;
+  private controller: AbortController | undefined;
+  private reason: ConnectError | undefined;
   private readonly onCallerAbort: (() => void) | undefined;
-  private rejectRace: ((reason: unknown) => void) | undefined;
+  /** Told once when the call is aborted: the call's promise, and each exchange in progress. */
+  private listeners: ((reason: ConnectError) => void)[] = [];
 
   constructor(
     private readonly caller: AbortSignal | undefined,
@@ -171,42 +210,128 @@ class CallSignal {
       if (caller.aborted) this.onCallerAbort();
       else caller.addEventListener("abort", this.onCallerAbort);
     }
-    if (timeoutMs !== undefined) {
-      this.deadlineAt = Date.now() + timeoutMs;
-      this.timer = setTimeout(() => this.abort(deadlineExceeded()), timeoutMs);
-    }
+    this.deadlineAt = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    if (timeoutMs !== undefined && this.reason === undefined) deadlines.add(this);
   }
 
+  /** The deadline passed. */
+  expire(): void {
+    this.abort(deadlineExceeded());
+  }
+
+  /** The request's `AbortSignal`, made on first read. */
   get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.reason !== undefined) this.controller.abort(this.reason);
+    }
     return this.controller.signal;
   }
 
-  /** `work`, unless the call is aborted first: then the abort's reason. */
-  race<T>(work: Promise<T>): Promise<T> {
-    if (this.controller.signal.aborted) return Promise.reject(this.controller.signal.reason as ConnectError);
-    return new Promise<T>((resolve, reject) => {
-      this.rejectRace = reject;
-      work.then(resolve, reject);
-    });
+  /**
+   * Calls `listener` with the reason when the call is aborted, unless it already was: then it
+   * calls it at once and returns false.
+   */
+  onAbort(listener: (reason: ConnectError) => void): boolean {
+    if (this.reason !== undefined) {
+      listener(this.reason);
+      return false;
+    }
+    this.listeners.push(listener);
+    return true;
+  }
+
+  /** Forgets `listener` (its exchange ended). */
+  offAbort(listener: (reason: ConnectError) => void): void {
+    const i = this.listeners.indexOf(listener);
+    if (i >= 0) this.listeners.splice(i, 1);
   }
 
   /** The ConnectError the call was aborted with, if it was. */
   aborted(): ConnectError | undefined {
-    return this.controller.signal.aborted ? (this.controller.signal.reason as ConnectError) : undefined;
+    return this.reason;
   }
 
   done(): void {
-    clearTimeout(this.timer);
-    this.rejectRace = undefined;
+    deadlines.remove(this);
+    this.listeners = [];
     if (this.onCallerAbort !== undefined) this.caller?.removeEventListener("abort", this.onCallerAbort);
   }
 
   /** Aborts the call with `reason`, unless it already ended or was aborted. */
   abort(reason: ConnectError): void {
-    if (this.controller.signal.aborted) return;
-    this.controller.abort(reason);
-    this.rejectRace?.(reason);
+    if (this.reason !== undefined) return;
+    this.reason = reason;
+    this.controller?.abort(reason);
+    const listeners = this.listeners;
+    this.listeners = [];
+    for (const listener of listeners) listener(reason);
   }
+}
+
+/**
+ * The `UnaryRequest` interceptors see. Its `signal`, `header` and `contextValues` are made when
+ * someone reads them: a call that no interceptor inspects creates no `Headers`, no
+ * `AbortSignal` and no context values. (They are getters on the prototype, which an
+ * interceptor's copy `{ ...req }` does not carry: the exchange takes whatever such a copy lacks
+ * from the request it was copied from.)
+ */
+class LazyUnaryRequest<I extends DescMessage, O extends DescMessage> implements UnaryRequest<I, O> {
+  readonly stream = false as const;
+  readonly requestMethod = "POST";
+  readonly service: UnaryRequest<I, O>["service"];
+  readonly message: MessageShape<I>;
+  private headerCache: Headers | undefined;
+
+  constructor(
+    readonly method: DescMethodUnary<I, O>,
+    readonly url: string,
+    private readonly call: CallSignal,
+    /** The caller's headers, as given. */
+    private readonly headerInit: HeaderInit | undefined,
+    private readonly timeoutMs: number | undefined,
+    input: MessageInitShape<I>,
+    private contextCache: ContextValues | undefined,
+  ) {
+    this.service = method.parent;
+    this.message = isMessage(input, method.input) ? input : create(method.input, input);
+  }
+
+  get signal(): AbortSignal {
+    return this.call.signal;
+  }
+
+  get header(): Headers {
+    return (this.headerCache ??= requestHeader(this.headerInit, this.timeoutMs));
+  }
+
+  get contextValues(): ContextValues {
+    return (this.contextCache ??= createContextValues());
+  }
+
+  /**
+   * The headers for node:http2, without `grpc-timeout` (set per attempt): straight from
+   * constants when nobody made the `Headers` and the caller gave none.
+   */
+  nodeHeaders(): http2.OutgoingHttpHeaders {
+    return this.headerCache === undefined && this.headerInit === undefined ? { ...BASE_HEADERS } : toNodeHeaders(this.header);
+  }
+}
+
+/** What every request carries when nobody set headers: what {@link requestHeader} sets. */
+const BASE_HEADERS: Readonly<http2.OutgoingHttpHeaders> = {
+  "content-type": "application/grpc+proto",
+  te: "trailers",
+  "user-agent": USER_AGENT,
+  "grpc-accept-encoding": "gzip",
+};
+
+function toNodeHeaders(header: Headers): http2.OutgoingHttpHeaders {
+  const nodeHeaders: http2.OutgoingHttpHeaders = {};
+  header.forEach((value, key) => {
+    nodeHeaders[key] = value;
+  });
+  return nodeHeaders;
 }
 
 function requestHeader(init: HeaderInit | undefined, timeoutMs: number | undefined): Headers {
@@ -247,16 +372,20 @@ function exchange<I extends DescMessage, O extends DescMessage>(
   sessionManager: GrpcSessionManager,
   path: string,
   req: UnaryRequest<I, O>,
+  original: LazyUnaryRequest<I, O>,
+  call: CallSignal,
   readMaxBytes: number,
-  deadlineAt: number | undefined,
 ): Promise<UnaryResponse<I, O>> {
-  const { signal } = req;
-  if (signal.aborted) return Promise.reject(ConnectError.from(signal.reason, Code.Canceled));
+  const deadlineAt = call.deadlineAt === Infinity ? undefined : call.deadlineAt;
+  // The transport's own request hears of aborts from its call directly. A request an
+  // interceptor replaced brings its own signal and headers; a copy (`{ ...req }`) lacks the
+  // getters of the original, so those come from the original.
+  const own = req === original;
+  const signal = own ? undefined : (req.signal ?? original.signal);
+  const aborted = own ? call.aborted() : signal!.aborted ? ConnectError.from(signal!.reason, Code.Canceled) : undefined;
+  if (aborted !== undefined) return Promise.reject(aborted);
   const body = envelope(toBinary(req.method.input, req.message));
-  const nodeHeaders: http2.OutgoingHttpHeaders = {};
-  req.header.forEach((value, key) => {
-    nodeHeaders[key] = value;
-  });
+  const nodeHeaders = own ? original.nodeHeaders() : toNodeHeaders(req.header ?? original.header);
   return new Promise<UnaryResponse<I, O>>((resolve, reject) => {
     let stream: http2.ClientHttp2Stream | undefined;
     let settled = false;
@@ -265,7 +394,8 @@ function exchange<I extends DescMessage, O extends DescMessage>(
     const settle = (err: ConnectError | undefined, res?: UnaryResponse<I, O>): void => {
       if (settled) return;
       settled = true;
-      signal.removeEventListener("abort", onAbort);
+      if (own) call.offAbort(onCallAbort);
+      else signal!.removeEventListener("abort", onAbort);
       if (err === undefined) resolve(res!);
       else {
         if (stream !== undefined && !stream.closed) stream.close(err.code === Code.Canceled || err.code === Code.DeadlineExceeded ? http2.constants.NGHTTP2_CANCEL : http2.constants.NGHTTP2_INTERNAL_ERROR);
@@ -275,8 +405,10 @@ function exchange<I extends DescMessage, O extends DescMessage>(
         reject(err);
       }
     };
-    const onAbort = (): void => settle(ConnectError.from(signal.reason, Code.Canceled));
-    signal.addEventListener("abort", onAbort);
+    const onCallAbort = (reason: ConnectError): void => settle(reason);
+    const onAbort = (): void => settle(ConnectError.from(signal!.reason, Code.Canceled));
+    if (own) call.onAbort(onCallAbort);
+    else signal!.addEventListener("abort", onAbort);
 
     const attempt = (): void => {
       if (deadlineAt !== undefined) {
@@ -287,7 +419,19 @@ function exchange<I extends DescMessage, O extends DescMessage>(
         }
         nodeHeaders["grpc-timeout"] = encodeTimeout(left);
       }
-      sessionManager.request("POST", path, nodeHeaders, {}).then((s) => {
+      // On a ready connection the stream opens now; otherwise once one is ready.
+      let now: http2.ClientHttp2Stream | undefined;
+      try {
+        now = sessionManager.requestNow?.("POST", path, nodeHeaders);
+      } catch (e) {
+        settle(fromNodeError(e));
+        return;
+      }
+      if (now !== undefined) onStream(now);
+      else sessionManager.request("POST", path, nodeHeaders, {}).then(onStream, (e: unknown) => settle(fromNodeError(e)));
+    };
+
+    const onStream = (s: http2.ClientHttp2Stream): void => {
         stream = s;
         if (settled) {
           s.close(http2.constants.NGHTTP2_CANCEL);
@@ -302,12 +446,12 @@ function exchange<I extends DescMessage, O extends DescMessage>(
         s.on("response", (h) => {
           headers = h;
           responded = true;
+          sessionManager.notifyResponseByteRead(s);
         });
         s.on("trailers", (t: http2.IncomingHttpHeaders) => {
           trailers = t;
         });
         s.on("data", (chunk: Buffer) => {
-          sessionManager.notifyResponseByteRead(s);
           received += chunk.length;
           chunks.push(chunk);
           // The message's announced length, as soon as its 5-byte prefix is in, and then what
@@ -341,7 +485,6 @@ function exchange<I extends DescMessage, O extends DescMessage>(
           settle(late ? deadlineExceeded() : streamFailure(s.rstCode, failure, headers !== undefined));
         });
         s.end(body);
-      }, (e: unknown) => settle(fromNodeError(e)));
     };
     attempt();
   });

@@ -1,5 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { hasCauseCode } from "../internal/cause-chain.js";
+import { rejected } from "../internal/rejected.js";
 import { encodeTimeout } from "./http2-grpc-transport.js";
 import { UNAVAILABLE_NODE_ERRORS } from "./node-errors.js";
 
@@ -45,18 +46,26 @@ export function isTransient(err: unknown): boolean {
  * caller's abort, so no retry outlives either: a wait is cut short and the call rejects.
  */
 export function retryInterceptor(policy: RetryPolicy, random: () => number = Math.random): Interceptor {
-  return (next) => async (req) => {
+  // Promise chaining rather than an async loop: a call that succeeds the first time (nearly
+  // every call) pays for one handler, not for an async function and its awaits.
+  return (next) => (req) => {
     const startedAt = Date.now();
-    for (let attempt = 1; ; attempt++) {
+    const send = (): ReturnType<typeof next> => {
       try {
-        return await next(req);
+        return next(req);
       } catch (err) {
-        if (attempt >= policy.maxAttempts || req.signal.aborted || !isTransient(err)) throw err;
-        const bound = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * policy.multiplier ** (attempt - 1));
+        return rejected(err); // an interceptor below that throws is retried like one that rejects
+      }
+    };
+    const attempt = (n: number): ReturnType<typeof next> =>
+      send().catch(async (err: unknown) => {
+        if (n >= policy.maxAttempts || req.signal.aborted || !isTransient(err)) throw err;
+        const bound = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * policy.multiplier ** (n - 1));
         await wait(random() * bound, req.signal);
         shrinkTimeout(req.header, Date.now() - startedAt);
-      }
-    }
+        return attempt(n + 1);
+      });
+    return attempt(1);
   };
 }
 

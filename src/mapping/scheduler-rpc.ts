@@ -1,5 +1,6 @@
 import { timestampMs } from "@bufbuild/protobuf/wkt";
-import { type Client, createClient, type Transport } from "@connectrpc/connect";
+import type { DescMessage, DescMethodUnary, MessageInitShape, MessageShape } from "@bufbuild/protobuf";
+import type { Transport } from "@connectrpc/connect";
 import { SchedulerService } from "../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
 import { SchedulerError } from "../errors/scheduler-error.js";
 import { ensureOutcomeConverter, jobStatusConverter } from "./enum-converters.js";
@@ -42,17 +43,28 @@ export interface SchedulerRpc {
   getUpcomingFires(jobId: string, count: number, options: RpcOptions): Promise<Date[]>;
 }
 
-/** Builds a {@link SchedulerRpc} on a Connect transport. */
+/**
+ * Builds a {@link SchedulerRpc} on a Connect transport. Each call goes to `transport.unary`
+ * directly and is mapped in the one handler of its promise: no generic client layer (Connect's
+ * `createClient` adds an async function per call and asks for headers nobody reads).
+ */
 export function createSchedulerRpc(transport: Transport): SchedulerRpc {
-  const client: Client<typeof SchedulerService> = createClient(SchedulerService, transport);
+  const { method } = SchedulerService;
+  const call = <I extends DescMessage, O extends DescMessage, T>(
+    rpc: DescMethodUnary<I, O>,
+    input: MessageInitShape<I>,
+    options: RpcOptions,
+    map: (output: MessageShape<O>) => T,
+  ): Promise<T> => transport.unary(rpc, options.signal, options.timeoutMs, undefined, input).then((res) => map(res.message));
   return {
-    createJob: async (spec, options) => jobFromProto((await client.createJob(jobSpecToProto(spec), options)).job),
-    getJob: async (jobId, options) => jobFromProto((await client.getJob({ jobId }, options)).job),
-    cancelJob: async (jobId, options) => jobFromProto((await client.cancelJob({ jobId }, options)).job),
-    pauseJob: async (jobId, options) => jobFromProto((await client.pauseJob({ jobId }, options)).job),
-    resumeJob: async (jobId, options) => jobFromProto((await client.resumeJob({ jobId }, options)).job),
-    listJobs: async (filter, pageSize, pageToken, options) => {
-      const res = await client.listJobs(
+    createJob: (spec, options) => call(method.createJob, jobSpecToProto(spec), options, (res) => jobFromProto(res.job)),
+    getJob: (jobId, options) => call(method.getJob, { jobId }, options, (res) => jobFromProto(res.job)),
+    cancelJob: (jobId, options) => call(method.cancelJob, { jobId }, options, (res) => jobFromProto(res.job)),
+    pauseJob: (jobId, options) => call(method.pauseJob, { jobId }, options, (res) => jobFromProto(res.job)),
+    resumeJob: (jobId, options) => call(method.resumeJob, { jobId }, options, (res) => jobFromProto(res.job)),
+    listJobs: (filter, pageSize, pageToken, options) =>
+      call(
+        method.listJobs,
         {
           status: filter.status === undefined ? 0 : jobStatusConverter.toProto(filter.status),
           namePrefix: filter.namePrefix ?? "",
@@ -61,25 +73,22 @@ export function createSchedulerRpc(transport: Transport): SchedulerRpc {
           pageToken,
         },
         options,
-      );
-      return { items: res.jobs.map(jobFromProto), nextPageToken: res.nextPageToken };
-    },
-    listExecutions: async (jobId, pageSize, pageToken, options) => {
-      const res = await client.listExecutions({ jobId, pageSize, pageToken }, options);
-      return { items: res.executions.map(executionFromProto), nextPageToken: res.nextPageToken };
-    },
-    ensureJob: async (spec, options) => {
-      const res = await client.ensureJob({ job: jobSpecToProto(spec) }, options);
-      return { job: jobFromProto(res.job), outcome: ensureOutcomeConverter.fromProto(res.outcome) };
-    },
-    updateJob: async (jobId, changes, options) => jobFromProto((await client.updateJob(changesToProto(jobId, changes), options)).job),
-    triggerJob: async (jobId, requestId, options) => {
-      const { execution } = await client.triggerJob({ jobId, requestId }, options);
-      if (execution === undefined) throw new SchedulerError("the server sent a TriggerJob response without an execution", "SERVER_ERROR");
-      return executionFromProto(execution);
-    },
-    deleteJob: async (jobId, options) => void (await client.deleteJob({ jobId }, options)),
-    getUpcomingFires: async (jobId, count, options) =>
-      (await client.getUpcomingFires({ jobId, count }, options)).fireTimes.map((t) => new Date(timestampMs(t))),
+        (res) => ({ items: res.jobs.map(jobFromProto), nextPageToken: res.nextPageToken }),
+      ),
+    listExecutions: (jobId, pageSize, pageToken, options) =>
+      call(method.listExecutions, { jobId, pageSize, pageToken }, options, (res) => ({
+        items: res.executions.map(executionFromProto),
+        nextPageToken: res.nextPageToken,
+      })),
+    ensureJob: (spec, options) =>
+      call(method.ensureJob, { job: jobSpecToProto(spec) }, options, (res) => ({ job: jobFromProto(res.job), outcome: ensureOutcomeConverter.fromProto(res.outcome) })),
+    updateJob: (jobId, changes, options) => call(method.updateJob, changesToProto(jobId, changes), options, (res) => jobFromProto(res.job)),
+    triggerJob: (jobId, requestId, options) =>
+      call(method.triggerJob, { jobId, requestId }, options, ({ execution }) => {
+        if (execution === undefined) throw new SchedulerError("the server sent a TriggerJob response without an execution", "SERVER_ERROR");
+        return executionFromProto(execution);
+      }),
+    deleteJob: (jobId, options) => call(method.deleteJob, { jobId }, options, () => undefined),
+    getUpcomingFires: (jobId, count, options) => call(method.getUpcomingFires, { jobId, count }, options, (res) => res.fireTimes.map((t) => new Date(timestampMs(t)))),
   };
 }

@@ -147,6 +147,35 @@ describe.each(transports)("%s gRPC transport at the protocol's edges", (_name, m
     expect(seenByInterceptor).toEqual({ header: "peer", trailer: "ok" });
   });
 
+  it("takes a copy of the request an interceptor made (spread, headers of its own) and still ends it at its deadline", async () => {
+    const copying: Interceptor = (next) => (req) => {
+      const header = new Headers(req.header);
+      header.set("x-copied", "yes");
+      return next({ ...req, header });
+    };
+    const client = await clientFor((stream, headers) => {
+      if (headers["x-late"] === undefined) reply(envelope(jobBytes()))(stream, headers);
+    }, [copying]);
+    expect((await client.getJob({ jobId: "job-1" }, { timeoutMs: 5_000 })).job?.id).toBe("job-1");
+    expect(peer!.seen[0]).toMatchObject({ "x-copied": "yes", "content-type": "application/grpc+proto", te: "trailers" });
+    expect(peer!.seen[0]["grpc-timeout"]).toMatch(/^\d+m$/);
+    const late = client.getJob({ jobId: "job-1" }, { timeoutMs: 50, headers: { "x-late": "1" } });
+    expect((await failure(late)).code).toBe(Code.DeadlineExceeded);
+  });
+
+  it("takes a bare copy of the request (spread, nothing changed): the original's headers and signal still apply", async () => {
+    const copying: Interceptor = (next) => (req) => next({ ...req });
+    const controller = new AbortController();
+    const client = await clientFor((stream, headers) => {
+      if (headers["x-hang"] === undefined) reply(envelope(jobBytes()))(stream, headers);
+      else controller.abort(new Error("caller gave up"));
+    }, [copying]);
+    expect((await client.getJob({ jobId: "job-1" }, { headers: { "x-mine": "1" } })).job?.id).toBe("job-1");
+    expect(peer!.seen[0]).toMatchObject({ "x-mine": "1", te: "trailers" });
+    const hanging = client.getJob({ jobId: "job-1" }, { signal: controller.signal, headers: { "x-hang": "1" } });
+    expect((await failure(hanging)).code).toBe(Code.Canceled);
+  });
+
   it("reports a trailers-only error with its status, message and error details", async () => {
     const status = setTrailerStatus(
       new Headers(),
