@@ -135,7 +135,8 @@ const runtime = {
   },
   /**
    * A string field, decoded from the input Buffer without a view per field. Only text that
-   * decodes without a replacement character is taken from the fast path; anything else is read
+   * decodes without a replacement character and does not start with a byte order mark is taken
+   * from the fast path; anything else is read
    * again by BinaryReader.string (its UTF-8 checks, its errors), so the result is the same.
    */
   string(reader: BinaryReader, strict: boolean): string {
@@ -145,7 +146,8 @@ const runtime = {
     const end = start + length;
     if (end <= reader.len) {
       const text = input.toString("utf8", start, end);
-      if (!text.includes("\uFFFD")) {
+      // A leading byte order mark is dropped by TextDecoder (BinaryReader) and kept by Buffer.
+      if (!text.includes("\uFFFD") && text.charCodeAt(0) !== 0xfeff) {
         reader.pos = end;
         return text;
       }

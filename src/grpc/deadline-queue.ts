@@ -1,6 +1,6 @@
 /** A call waiting for its deadline: told when it passes. */
 export interface DeadlineEntry {
-  /** When it is due (epoch ms). */
+  /** When it is due (ms on the monotonic clock, `performance.now()`). */
   readonly deadlineAt: number;
   /** Called once when the deadline passes, unless the entry was removed before. */
   expire(): void;
@@ -19,11 +19,14 @@ export interface DeadlineEntry {
  * waits (an empty queue's timer is unref'd, not cleared: one call at a time would otherwise set
  * and clear it per call).
  */
+/** The longest delay `setTimeout` takes (2^31 - 1 ms, about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class DeadlineQueue {
   private first: DeadlineEntry | undefined;
   private last: DeadlineEntry | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** When the armed timer fires (epoch ms). */
+  /** When the armed timer fires (ms on the monotonic clock). */
   private armedAt = Infinity;
   /** Whether the timer keeps the process alive. */
   private refed = false;
@@ -67,8 +70,12 @@ export class DeadlineQueue {
 
   private arm(at: number): void {
     clearTimeout(this.timer);
-    this.armedAt = at;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now()));
+    // A delay above setTimeout's limit would fire after 1 ms, again and again: wake at the limit
+    // instead, expire nothing and re-arm.
+    const now = performance.now();
+    const delay = Math.min(MAX_TIMER_MS, Math.max(0, at - now));
+    this.armedAt = delay === MAX_TIMER_MS ? now + delay : at;
+    this.timer = setTimeout(() => this.fire(), delay);
     this.refed = true;
   }
 
@@ -76,11 +83,13 @@ export class DeadlineQueue {
     this.timer = undefined;
     this.armedAt = Infinity;
     this.refed = false;
-    const now = Date.now();
+    const now = performance.now();
     for (let entry = this.first; entry !== undefined && entry.deadlineAt <= now; entry = this.first) {
       this.remove(entry);
       entry.expire();
     }
-    if (this.first !== undefined && this.timer === undefined) this.arm(this.first.deadlineAt);
+    // A call added by an expire() (an abort listener that starts another call, say) may have
+    // armed the timer for its own, later deadline: the earliest one left decides.
+    if (this.first !== undefined && (this.timer === undefined || this.first.deadlineAt < this.armedAt)) this.arm(this.first.deadlineAt);
   }
 }

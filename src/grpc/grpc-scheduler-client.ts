@@ -74,7 +74,9 @@ export class GrpcSchedulerClient implements SchedulerClient {
       ...(Object.keys(headers).length === 0 && token === undefined ? [] : [requestHeadersInterceptor(headers, token)]),
       ...this.options.interceptors,
     ];
-    const transportOptions = { baseUrl, sessionManager: this.connections, interceptors, readMaxBytes: maxResponseBytes };
+    // The client's own interceptors never copy a request; the caller's may.
+    const lazyRequests = this.options.interceptors.length === 0;
+    const transportOptions = { baseUrl, sessionManager: this.connections, interceptors, readMaxBytes: maxResponseBytes, lazyRequests };
     this.transport = this.options.transport === "connect" ? withDeadlineGuard(createGrpcTransport(transportOptions)) : createHttp2GrpcTransport(transportOptions);
     this.rpc = createSchedulerRpc(this.transport);
   }
@@ -262,13 +264,13 @@ interface DeadlineOptions extends ListOptions {
 /** For the array listings: one deadline for all their pages. */
 function withDeadline(options: ListOptions | undefined, defaultTimeoutMs: number): DeadlineOptions {
   const checked = checkCallOptions(options);
-  return { ...checked, deadlineMs: Date.now() + (checked.timeoutMs ?? defaultTimeoutMs) };
+  return { ...checked, deadlineMs: performance.now() + (checked.timeoutMs ?? defaultTimeoutMs) };
 }
 
 /** The time left before a listing's deadline, or the call's own timeout. */
 function remainingMs(options: DeadlineOptions): number | undefined {
   if (options.deadlineMs === undefined) return options.timeoutMs;
-  const left = options.deadlineMs - Date.now();
+  const left = options.deadlineMs - performance.now();
   if (left <= 0) throw new SchedulerError("the listing's deadline passed between pages", "TIMEOUT");
   return left;
 }

@@ -212,7 +212,7 @@ class Connection {
   private draining = false;
   private isClosed = false;
   private streams = 0;
-  private lastAliveAt = Date.now();
+  private lastAliveAt = performance.now();
   private pingTimer: NodeJS.Timeout | undefined;
   private pingTimeoutTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -257,7 +257,7 @@ class Connection {
       settingsArrived = true;
       this.isReady = true;
       clearTimeout(connectTimer);
-      this.lastAliveAt = Date.now();
+      this.lastAliveAt = performance.now();
       this.becameIdle();
       resolveReady();
     });
@@ -291,7 +291,7 @@ class Connection {
     // listeners; this one only guarantees that a stream error is never an unhandled 'error' event,
     // even before the caller's listeners are attached.
     stream.on("error", ignore);
-    (stream as OwnedStream)[OWNER] = { connection: this, openedAt: Date.now() };
+    (stream as OwnedStream)[OWNER] = { connection: this, openedAt: performance.now() };
     if (++this.streams === 1) this.becameBusy();
     stream.on("close", () => {
       if (--this.streams === 0 && !this.isClosed) this.becameIdle();
@@ -300,7 +300,7 @@ class Connection {
   }
 
   alive(): void {
-    this.lastAliveAt = Date.now();
+    this.lastAliveAt = performance.now();
   }
 
   /** A stream opened at `openedAt` got no answer by its deadline: retire this connection unless it showed life since. */
@@ -312,7 +312,7 @@ class Connection {
 
   /** An idle connection unused for longer than the PING interval is checked before reuse. */
   needsVerify(): boolean {
-    return this.streams === 0 && Date.now() - this.lastAliveAt > this.options.pingIntervalMs;
+    return this.streams === 0 && performance.now() - this.lastAliveAt > this.options.pingIntervalMs;
   }
 
   /** Sends a PING; resolves true when it is answered within the PING timeout. */
@@ -370,7 +370,7 @@ class Connection {
     }
     // An idle connection must not keep the host process alive.
     this.session.unref();
-    this.idleSince = Date.now();
+    this.idleSince = performance.now();
     if (this.idleTimer === undefined) this.armIdleTimer(this.options.idleConnectionTimeoutMs);
   }
 
@@ -379,7 +379,7 @@ class Connection {
     this.idleTimer = setTimeout(() => {
       this.idleTimer = undefined;
       if (this.streams > 0 || this.isClosed) return; // busy again: going idle re-arms it
-      const left = this.idleSince + this.options.idleConnectionTimeoutMs - Date.now();
+      const left = this.idleSince + this.options.idleConnectionTimeoutMs - performance.now();
       if (left > 0) this.armIdleTimer(left);
       else this.session.close();
     }, ms);
@@ -389,11 +389,11 @@ class Connection {
   /** While streams are open: a PING when nothing arrived for `pingIntervalMs`. */
   private schedulePing(): void {
     clearTimeout(this.pingTimer);
-    const due = Math.max(0, this.lastAliveAt + this.options.pingIntervalMs - Date.now());
+    const due = Math.max(0, this.lastAliveAt + this.options.pingIntervalMs - performance.now());
     this.pingTimer = setTimeout(() => {
       this.pingTimer = undefined;
       if (this.streams === 0 || this.isClosed) return; // idle: going busy re-arms it
-      if (Date.now() - this.lastAliveAt < this.options.pingIntervalMs) {
+      if (performance.now() - this.lastAliveAt < this.options.pingIntervalMs) {
         this.schedulePing();
         return;
       }

@@ -55,6 +55,15 @@ export interface Http2GrpcTransportOptions {
    * @default 16 MiB
    */
   readMaxBytes?: number;
+  /**
+   * Whether every interceptor is known to use the request it is given (read or set its fields,
+   * pass it on) rather than copy it: then a request's `signal`, `header` and `contextValues` are
+   * made only when read. Otherwise they are made for every call, as own properties, so an
+   * interceptor's copy `{ ...req }` carries them. The client sets it when it has no interceptors
+   * of the caller's.
+   * @default false
+   */
+  lazyRequests?: boolean;
 }
 
 type HeaderInit = ConstructorParameters<typeof Headers>[0];
@@ -98,7 +107,7 @@ const MAX_TRANSPARENT_RETRIES = 5;
  * transport, and within 1.1-1.5x of a bare node:http2 client doing the same decode and mapping).
  */
 export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): AbortableTransport {
-  const { baseUrl, sessionManager, interceptors = [], readMaxBytes = DEFAULT_READ_MAX_BYTES } = options;
+  const { baseUrl, sessionManager, interceptors = [], readMaxBytes = DEFAULT_READ_MAX_BYTES, lazyRequests = false } = options;
   const base = baseUrl.replace(/\/+$/, "");
   const pathPrefix = new URL(base).pathname.replace(/\/+$/, "");
   let streaming: Transport | undefined;
@@ -146,6 +155,7 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ab
         try {
           const { path, url } = route(method);
           const request = new LazyUnaryRequest<I, O>(method, url, call, header, deadline, input, contextValues);
+          if (!lazyRequests) request.materialize();
           let next = (r: UnaryRequest<I, O>): Promise<UnaryResponse<I, O>> => exchange(sessionManager, path, r, request, call, readMaxBytes);
           for (let i = interceptors.length - 1; i >= 0; i--) next = interceptors[i](next as never) as unknown as typeof next;
           next(request).then((res) => {
@@ -210,7 +220,7 @@ class CallSignal implements Linked<CallSignal>, DeadlineEntry {
       if (caller.aborted) this.onCallerAbort();
       else caller.addEventListener("abort", this.onCallerAbort);
     }
-    this.deadlineAt = timeoutMs === undefined ? Infinity : Date.now() + timeoutMs;
+    this.deadlineAt = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
     if (timeoutMs !== undefined && this.reason === undefined) deadlines.add(this);
   }
 
@@ -273,8 +283,8 @@ class CallSignal implements Linked<CallSignal>, DeadlineEntry {
  * The `UnaryRequest` interceptors see. Its `signal`, `header` and `contextValues` are made when
  * someone reads them: a call that no interceptor inspects creates no `Headers`, no
  * `AbortSignal` and no context values. (They are getters on the prototype, which an
- * interceptor's copy `{ ...req }` does not carry: the exchange takes whatever such a copy lacks
- * from the request it was copied from.)
+ * interceptor's copy `{ ...req }` would not carry: unless the transport was told its
+ * interceptors do not copy, `materialize()` makes them own properties first.)
  */
 class LazyUnaryRequest<I extends DescMessage, O extends DescMessage> implements UnaryRequest<I, O> {
   readonly stream = false as const;
@@ -307,6 +317,15 @@ class LazyUnaryRequest<I extends DescMessage, O extends DescMessage> implements 
 
   get contextValues(): ContextValues {
     return (this.contextCache ??= createContextValues());
+  }
+
+  /** Makes `signal`, `header` and `contextValues` own properties now, for interceptors that copy the request. */
+  materialize(): void {
+    Object.defineProperties(this, {
+      signal: { value: this.signal, enumerable: true },
+      header: { value: this.header, enumerable: true },
+      contextValues: { value: this.contextValues, enumerable: true },
+    });
   }
 
   /**
@@ -412,7 +431,7 @@ function exchange<I extends DescMessage, O extends DescMessage>(
 
     const attempt = (): void => {
       if (deadlineAt !== undefined) {
-        const left = deadlineAt - Date.now();
+        const left = deadlineAt - performance.now();
         if (left <= 0) {
           settle(deadlineExceeded());
           return;
@@ -481,7 +500,7 @@ function exchange<I extends DescMessage, O extends DescMessage>(
           }
           // A stream cut once the deadline has passed failed because of it (grpc-go resets streams
           // at the deadline it was sent, sometimes before this client's own timer fires).
-          const late = deadlineAt !== undefined && Date.now() >= deadlineAt;
+          const late = deadlineAt !== undefined && performance.now() >= deadlineAt;
           settle(late ? deadlineExceeded() : streamFailure(s.rstCode, failure, headers !== undefined));
         });
         s.end(body);

@@ -49,7 +49,7 @@ export function retryInterceptor(policy: RetryPolicy, random: () => number = Mat
   // Promise chaining rather than an async loop: a call that succeeds the first time (nearly
   // every call) pays for one handler, not for an async function and its awaits.
   return (next) => (req) => {
-    const startedAt = Date.now();
+    const startedAt = performance.now();
     const send = (): ReturnType<typeof next> => {
       try {
         return next(req);
@@ -62,7 +62,7 @@ export function retryInterceptor(policy: RetryPolicy, random: () => number = Mat
         if (n >= policy.maxAttempts || req.signal.aborted || !isTransient(err)) throw err;
         const bound = Math.min(policy.maxBackoffMs, policy.initialBackoffMs * policy.multiplier ** (n - 1));
         await wait(random() * bound, req.signal);
-        shrinkTimeout(req.header, Date.now() - startedAt);
+        shrinkTimeout(req.header, performance.now() - startedAt);
         return attempt(n + 1);
       });
     return attempt(1);

@@ -1,12 +1,13 @@
+/** The deadline queue and idle timers hold the process only while calls wait. */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createTestServer } from "@k1s0/scheduler-client/testing";
 
 it("a client whose calls finished (never closed) does not keep the process alive", async () => {
   const server = await createTestServer({ clock: "manual" });
-  const root = join(__dirname, "../..");
+  const root = join(__dirname, "../../..");
   const t0 = Date.now();
-  const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), "test/perf-review/alive-child.ts", server.url], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [join(root, "node_modules/tsx/dist/cli.mjs"), "test/grpc/fast-path/alive-child.ts", server.url], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   child.stdout.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr.on("data", (d: Buffer) => (out += d.toString()));

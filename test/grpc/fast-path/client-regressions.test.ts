@@ -1,7 +1,8 @@
+/** Regressions the review of the fast client path (issue #14) found: interceptor copies of the request, the deadline timer re-armed for the earliest call, monotonic deadlines. */
 import type { Interceptor } from "@connectrpc/connect";
 import { GrpcSchedulerClient, SchedulerError } from "@k1s0/scheduler-client";
 import { createTestServer, type TestServer } from "@k1s0/scheduler-client/testing";
-import { silentServer } from "../support/silent-server.js";
+import { silentServer } from "../../support/silent-server.js";
 
 const settleTime = async (p: Promise<unknown>): Promise<{ ms: number; err: unknown; ok: unknown }> => {
   const t0 = performance.now();

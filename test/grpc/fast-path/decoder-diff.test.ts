@@ -1,9 +1,10 @@
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+/** The compiled decoder gives what protobuf-es's fromBinary gives, on edge cases of strings and 64-bit integers. */
+import { create, type DescMessage, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { Int64ValueSchema, UInt64ValueSchema, StringValueSchema, TimestampSchema } from "@bufbuild/protobuf/wkt";
-import { JobSchema } from "../../gen/k1s0/system/scheduler/v1/job_pb.js";
-import { decoderFor } from "../../src/grpc/compiled-decoder.js";
+import { JobSchema } from "../../../gen/k1s0/system/scheduler/v1/job_pb.js";
+import { decoderFor } from "../../../src/grpc/compiled-decoder.js";
 
-function same(desc: any, bytes: Uint8Array): { fast: unknown; ref: unknown } {
+function same(desc: DescMessage, bytes: Uint8Array): { fast: unknown; ref: unknown } {
   let fast: unknown, ref: unknown;
   try { fast = decoderFor(desc)(Buffer.from(bytes)); } catch (e) { fast = "THROW " + (e as Error).message; }
   try { ref = fromBinary(desc, bytes, { readUnknownFields: false }); } catch (e) { ref = "THROW " + (e as Error).message; }

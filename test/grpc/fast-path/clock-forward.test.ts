@@ -1,5 +1,6 @@
+/** Deadlines run on the monotonic clock: a wall-clock step does not cut a call short. */
 import { GrpcSchedulerClient, type SchedulerError } from "@k1s0/scheduler-client";
-import { silentServer } from "../support/silent-server.js";
+import { silentServer } from "../../support/silent-server.js";
 
 const timed = async (p: Promise<unknown>): Promise<[number, string]> => {
   const t0 = performance.now();

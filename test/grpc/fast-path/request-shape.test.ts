@@ -1,3 +1,4 @@
+/** The request interceptors see honours Connect's contract, copies included. */
 import type { Interceptor } from "@connectrpc/connect";
 import { GrpcSchedulerClient, type SchedulerError } from "@k1s0/scheduler-client";
 import { createTestServer, type TestServer } from "@k1s0/scheduler-client/testing";

@@ -1,6 +1,7 @@
+/** The one deadline timer of the fast path is re-armed lazily: no call times out late or early because another finished first. */
 import { GrpcSchedulerClient, type SchedulerError } from "@k1s0/scheduler-client";
 import { createTestServer, type TestServer } from "@k1s0/scheduler-client/testing";
-import { silentServer } from "../support/silent-server.js";
+import { silentServer } from "../../support/silent-server.js";
 
 const timed = async (p: Promise<unknown>): Promise<[number, string]> => {
   const t0 = performance.now();

@@ -1,9 +1,10 @@
+/** The client's compiled decoder against protobuf-es on a string that starts with a byte order mark, end to end over both transports. */
 import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { GrpcSchedulerClient } from "@k1s0/scheduler-client";
-import { GetJobResponseSchema } from "../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
-import { JobStatus } from "../../gen/k1s0/system/scheduler/v1/job_pb.js";
+import { GetJobResponseSchema } from "../../../gen/k1s0/system/scheduler/v1/scheduler_service_pb.js";
+import { JobStatus } from "../../../gen/k1s0/system/scheduler/v1/job_pb.js";
 
 it("both transports of the client read a job name starting with U+FEFF the same way", async () => {
   const msg = toBinary(GetJobResponseSchema, create(GetJobResponseSchema, {

@@ -1,6 +1,7 @@
+/** A request an interceptor copied still hears the caller's abort and the deadline. */
 import type { Interceptor } from "@connectrpc/connect";
 import { GrpcSchedulerClient, type SchedulerError } from "@k1s0/scheduler-client";
-import { silentServer } from "../support/silent-server.js";
+import { silentServer } from "../../support/silent-server.js";
 
 it("a caller abort and a deadline end a call whose request an interceptor copied", async () => {
   const silent = await silentServer();
