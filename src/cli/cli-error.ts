@@ -1,4 +1,5 @@
 import { SchedulerError, type SchedulerErrorCode } from "../errors/scheduler-error.js";
+import { messageOf } from "../internal/message-of.js";
 
 /** A mistake in how the CLI was called (unknown command, missing or bad option): exit code 2. */
 export class UsageError extends Error {
@@ -28,6 +29,6 @@ const EXIT_BY_CODE: Record<SchedulerErrorCode, number> = {
 export function describeFailure(err: unknown): { line: string; exitCode: number } {
   if (err instanceof UsageError) return { line: `error: ${err.message} (see k1s0-scheduler --help)`, exitCode: EXIT_CODES.usage };
   if (err instanceof SchedulerError) return { line: `error: ${err.code}: ${err.message}`, exitCode: EXIT_BY_CODE[err.code] };
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   return { line: `error: ${message.split("\n")[0]}`, exitCode: EXIT_CODES.failed };
 }

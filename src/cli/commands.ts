@@ -13,6 +13,7 @@ import { nextCronFire, DEFAULT_TIME_ZONE } from "../schedule/cron-expression.js"
 import { UsageError } from "./cli-error.js";
 import { dateOption, durationOption, intOption, noPositionals, onePositional, parseArgsMessage, payloadOption, serverOption } from "./options.js";
 import { eventLine, executionLine, executionsTable, jobDetails, jobsTable, lagLine, lagTable, toJson } from "./render.js";
+import { messageOf } from "../internal/message-of.js";
 
 /** Options every command accepts. */
 const GLOBAL_OPTIONS = {
@@ -283,7 +284,7 @@ export async function devServerCommand(args: string[], io: CliIo): Promise<void>
   const server = await createTestServer({ port, host: values.host ?? "127.0.0.1", clock: "system", ...limits, ...(kafka ? { kafka } : {}) }).catch((err: unknown) => {
     // The test server starts its Kafka publisher first: say which part failed.
     if (kafka === undefined || !(err instanceof Error && err.name.startsWith("KafkaJS"))) throw err;
-    throw new Error(`cannot start: the Kafka brokers given by --kafka (${kafka.brokers.join(",")}) did not answer: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    throw new Error(`cannot start: the Kafka brokers given by --kafka (${kafka.brokers.join(",")}) did not answer: ${messageOf(err)}`, { cause: err });
   });
   io.out(values.json ? JSON.stringify({ url: server.url, port: server.port }) : `scheduler dev server listening on ${server.url}${kafka ? ` (events to Kafka ${kafka.brokers.join(",")})` : ""}`);
   await io.stopped;
@@ -331,13 +332,13 @@ async function eventsTail(args: string[], io: CliIo): Promise<void> {
       io.out(values.json ? JSON.stringify(event) : eventLine(event));
       if (seen >= maxEvents) enough();
     },
-    { onError: (f) => io.err(`undeliverable event (${f.reason}): ${f.error instanceof Error ? f.error.message : String(f.error)}`) },
+    { onError: (f) => io.err(`undeliverable event (${f.reason}): ${messageOf(f.error)}`) },
   );
   // On stderr, so stdout stays one event per line.
   const printLag = () =>
     subscription.lag().then(
       (lag) => io.err(lagLine(lag)),
-      (err: unknown) => io.err(`lag unknown: ${err instanceof Error ? err.message : String(err)}`),
+      (err: unknown) => io.err(`lag unknown: ${messageOf(err)}`),
     );
   const lagTimer = values.lag ? setInterval(() => void printLag(), LAG_EVERY_MS) : undefined;
   if (values.lag) await printLag();

@@ -17,6 +17,7 @@ import { type Linked, LinkedList } from "../internal/linked-list.js";
 import { type DeadlineEntry, DeadlineQueue } from "./deadline-queue.js";
 import { decoderFor } from "./compiled-decoder.js";
 import { fromNodeError } from "./node-errors.js";
+import { messageOf } from "../internal/message-of.js";
 
 /**
  * What the transport needs of the connection manager: connect-node's (unexported)
@@ -528,7 +529,7 @@ function decompress(data: Buffer, encoding: string | string[] | undefined, readM
     if ((e as { code?: unknown }).code === "ERR_BUFFER_TOO_LARGE") {
       throw new ConnectError(`the decompressed response is larger than the client's limit of ${readMaxBytes} bytes (option maxResponseBytes)`, Code.ResourceExhausted);
     }
-    throw new ConnectError(`decompress gzip: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
+    throw new ConnectError(`decompress gzip: ${messageOf(e)}`, Code.Internal);
   }
 }
 
@@ -566,7 +567,7 @@ function parseResponse<I extends DescMessage, O extends DescMessage>(
   try {
     message = decoderFor(req.method.output)(payload);
   } catch (e) {
-    throw new ConnectError(`parse binary: ${e instanceof Error ? e.message : String(e)}`, Code.Internal);
+    throw new ConnectError(`parse binary: ${messageOf(e)}`, Code.Internal);
   }
   return new LazyUnaryResponse(req, message, nodeHeaders, nodeTrailers ?? {});
 }

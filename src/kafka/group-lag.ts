@@ -1,5 +1,6 @@
 import type { Kafka } from "kafkajs";
 import { SchedulerError } from "../errors/scheduler-error.js";
+import { messageOf } from "../internal/message-of.js";
 
 /** How far a consumer group is behind on one partition. */
 export interface PartitionLag {
@@ -48,7 +49,7 @@ export async function readGroupLag(kafka: Kafka, groupId: string, topic: string,
       })
       .sort((a, b) => a.partition - b.partition);
   } catch (err) {
-    throw new SchedulerError(`cannot read the lag of group ${groupId} on Kafka topic ${topic}: ${err instanceof Error ? err.message : String(err)}`, "SERVER_ERROR", { cause: err });
+    throw new SchedulerError(`cannot read the lag of group ${groupId} on Kafka topic ${topic}: ${messageOf(err)}`, "SERVER_ERROR", { cause: err });
   } finally {
     await admin.disconnect();
   }

@@ -18,6 +18,7 @@ import { type KafkaConnectionOptions, kafkaConfig, kafkaTopic } from "./kafka-op
 import { BatchProgress } from "./batch-progress.js";
 import { type PartitionLag, readGroupLag } from "./group-lag.js";
 import { createKafka, loadKafkajs } from "./kafkajs-loader.js";
+import { messageOf } from "../internal/message-of.js";
 
 /** Options of {@link KafkaJobCompletedSubscriber}. */
 export interface KafkaJobCompletedSubscriberOptions extends KafkaConnectionOptions {
@@ -471,7 +472,6 @@ const DEAD_LETTER_ATTEMPTS = 3;
 const DEAD_LETTER_BACKOFF_MS = 250;
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 function headerText(headers: IHeaders | undefined, name: string): string | undefined {
   const value = headers?.[name];
