@@ -272,5 +272,7 @@ function remainingMs(options: DeadlineOptions): number | undefined {
   if (options.deadlineMs === undefined) return options.timeoutMs;
   const left = options.deadlineMs - performance.now();
   if (left <= 0) throw new SchedulerError("the listing's deadline passed between pages", "TIMEOUT");
-  return left;
+  // Whole milliseconds: the monotonic clock has fractions, and Connect's transport sends the
+  // timeout as given (a grpc-timeout of "9999.98m" is a protocol error).
+  return Math.ceil(left);
 }

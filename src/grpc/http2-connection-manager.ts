@@ -108,7 +108,8 @@ export class Http2ConnectionManager implements GrpcSessionManager {
     headers[":path"] = path;
     headers[":authority"] = this.host;
     try {
-      return connection.open(headers, {});
+      // The caller attaches its listeners before this tick ends: no 'error' can come first.
+      return connection.open(headers, {}, false);
     } catch {
       return undefined; // request() knows what to do about a session that refuses
     }
@@ -192,6 +193,11 @@ const OWNER = Symbol("k1s0.streamOwner");
 
 interface OwnedStream extends http2.ClientHttp2Stream {
   [OWNER]?: { connection: Connection; openedAt: number };
+}
+
+/** The 'close' listener of every stream: one function, no closure per stream. */
+function onOwnedStreamClose(this: http2.ClientHttp2Stream): void {
+  ownerOf(this)?.connection.streamClosed();
 }
 
 const ownerOf = (stream: http2.ClientHttp2Stream): { connection: Connection; openedAt: number } | undefined => (stream as OwnedStream)[OWNER];
@@ -284,19 +290,26 @@ class Connection {
     return this.isClosed || this.draining || this.session.closed || this.session.destroyed;
   }
 
-  /** Opens a stream; throws synchronously when the session refuses (closed, going away). */
-  open(headers: http2.OutgoingHttpHeaders, options: http2.ClientSessionRequestOptions): http2.ClientHttp2Stream {
+  /**
+   * Opens a stream; throws synchronously when the session refuses (closed, going away).
+   * `guardErrors`: whether the stream needs a listener for 'error' until the caller attaches its
+   * own (it gets the stream after a promise hop); false for a caller that attaches them at once.
+   */
+  open(headers: http2.OutgoingHttpHeaders, options: http2.ClientSessionRequestOptions, guardErrors = true): http2.ClientHttp2Stream {
     const stream = this.session.request(headers, options);
     // Errors are reported to the caller through the stream's "close" (its rstCode) and its own
     // listeners; this one only guarantees that a stream error is never an unhandled 'error' event,
     // even before the caller's listeners are attached.
-    stream.on("error", ignore);
+    if (guardErrors) stream.on("error", ignore);
     (stream as OwnedStream)[OWNER] = { connection: this, openedAt: performance.now() };
     if (++this.streams === 1) this.becameBusy();
-    stream.on("close", () => {
-      if (--this.streams === 0 && !this.isClosed) this.becameIdle();
-    });
+    stream.on("close", onOwnedStreamClose);
     return stream;
+  }
+
+  /** One of this connection's streams closed. */
+  streamClosed(): void {
+    if (--this.streams === 0 && !this.isClosed) this.becameIdle();
   }
 
   alive(): void {

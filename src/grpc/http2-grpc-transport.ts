@@ -62,7 +62,7 @@ export interface Http2GrpcTransportOptions {
    * made only when read. Otherwise they are made for every call, as own properties, so an
    * interceptor's copy `{ ...req }` carries them. The client sets it when it has no interceptors
    * of the caller's.
-   * @default false
+   * @default true when there are no interceptors, otherwise false
    */
   lazyRequests?: boolean;
 }
@@ -108,7 +108,7 @@ const MAX_TRANSPARENT_RETRIES = 5;
  * transport, and within 1.1-1.5x of a bare node:http2 client doing the same decode and mapping).
  */
 export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): AbortableTransport {
-  const { baseUrl, sessionManager, interceptors = [], readMaxBytes = DEFAULT_READ_MAX_BYTES, lazyRequests = false } = options;
+  const { baseUrl, sessionManager, interceptors = [], readMaxBytes = DEFAULT_READ_MAX_BYTES, lazyRequests = interceptors.length === 0 } = options;
   const base = baseUrl.replace(/\/+$/, "");
   const pathPrefix = new URL(base).pathname.replace(/\/+$/, "");
   let streaming: Transport | undefined;

@@ -7,7 +7,7 @@ describe("DeadlineQueue", () => {
   const expired: string[] = [];
   beforeEach(() => (expired.length = 0));
   const entry = (name: string, inMs: number): DeadlineEntry => ({
-    deadlineAt: Date.now() + inMs,
+    deadlineAt: performance.now() + inMs,
     expire: () => expired.push(name),
     earlier: undefined,
     later: undefined,

@@ -161,14 +161,14 @@ describe("GrpcSchedulerClient against real sockets", () => {
     it("tells a caller when a listing's deadline ran out between pages", async () => {
       const client = new GrpcSchedulerClient(server.url);
       for (let i = 0; i < 3; i++) await client.createJob({ name: `j${i}`, schedule: { type: "interval", intervalMs: 1000 }, payload: null });
-      const realNow = Date.now;
+      const realNow = performance.now.bind(performance);
       let calls = 0;
-      // The clock jumps past the deadline after the first page: no sleeping, no flakiness.
-      Date.now = () => realNow() + (calls++ > 1 ? 60_000 : 0);
+      // The monotonic clock jumps past the deadline after the first page: no sleeping, no flakiness.
+      const now = jest.spyOn(performance, "now").mockImplementation(() => realNow() + (calls++ > 1 ? 60_000 : 0));
       try {
         await expect(client.listJobs({}, { pageSize: 1, timeoutMs: 30_000 })).rejects.toMatchObject({ code: "TIMEOUT" });
       } finally {
-        Date.now = realNow;
+        now.mockRestore();
       }
       await client.close();
     });
