@@ -138,7 +138,8 @@ export function createHttp2GrpcTransport(options: Http2GrpcTransportOptions): Ab
       input: MessageInitShape<I>,
       contextValues?: ContextValues,
     ): Promise<UnaryResponse<I, O>> {
-      const deadline = timeoutMs === undefined || timeoutMs <= 0 ? undefined : timeoutMs;
+      // No deadline for undefined, 0 or less, and NaN (which would stall the shared deadline queue).
+      const deadline = timeoutMs !== undefined && timeoutMs > 0 ? timeoutMs : undefined;
       const call = new CallSignal(signal, deadline);
       calls.add(call);
       // One promise per call: it settles with the exchange (through the interceptors), or with
@@ -320,13 +321,16 @@ class LazyUnaryRequest<I extends DescMessage, O extends DescMessage> implements 
     return (this.contextCache ??= createContextValues());
   }
 
-  /** Makes `signal`, `header` and `contextValues` own properties now, for interceptors that copy the request. */
+  /** Whether `materialize()` ran: the interceptors may copy, so the response is made plain too. */
+  materialized = false;
+
+  /**
+   * Makes `signal`, `header` and `contextValues` own properties now, enumerable and writable as
+   * in the object literal Connect's transports build, for interceptors that copy or assign them.
+   */
   materialize(): void {
-    Object.defineProperties(this, {
-      signal: { value: this.signal, enumerable: true },
-      header: { value: this.header, enumerable: true },
-      contextValues: { value: this.contextValues, enumerable: true },
-    });
+    ownFields(this, { signal: this.signal, header: this.header, contextValues: this.contextValues });
+    this.materialized = true;
   }
 
   /**
@@ -487,7 +491,8 @@ function exchange<I extends DescMessage, O extends DescMessage>(
         s.on("end", () => {
           if (headers === undefined) return; // no response: the "close" handler reports why
           try {
-            settle(undefined, parseResponse(req, headers, trailers, chunks, received, readMaxBytes));
+            const res = parseResponse(req, headers, trailers, chunks, received, readMaxBytes);
+            settle(undefined, original.materialized ? res.materialize() : res);
           } catch (e) {
             settle(ConnectError.from(e));
           }
@@ -548,7 +553,7 @@ function parseResponse<I extends DescMessage, O extends DescMessage>(
   chunks: Buffer[],
   received: number,
   readMaxBytes: number,
-): UnaryResponse<I, O> {
+): LazyUnaryResponse<I, O> {
   if (nodeTrailers === undefined || !isPlainSuccess(nodeHeaders, nodeTrailers)) {
     // Anything but a plain OK goes through Connect's own checks: HTTP status, content type,
     // trailers-only errors, grpc-status-details-bin with its error details.
@@ -654,6 +659,19 @@ class LazyUnaryResponse<I extends DescMessage, O extends DescMessage> implements
   get trailer(): Headers {
     return (this.trailerCache ??= toHeaders(this.nodeTrailers));
   }
+
+  /** Makes `header` and `trailer` own properties, so an interceptor's copy `{ ...res }` has them. */
+  materialize(): this {
+    ownFields(this, { header: this.header, trailer: this.trailer });
+    return this;
+  }
+}
+
+/** Turns getters of `target` into own enumerable, writable data properties with these values. */
+function ownFields(target: object, values: Record<string, unknown>): void {
+  const descriptors: PropertyDescriptorMap = {};
+  for (const [key, value] of Object.entries(values)) descriptors[key] = { value, enumerable: true, writable: true, configurable: true };
+  Object.defineProperties(target, descriptors);
 }
 
 function toHeaders(nodeHeaders: http2.IncomingHttpHeaders): Headers {

@@ -40,7 +40,10 @@ export async function readGroupLag(kafka: Kafka, groupId: string, topic: string,
         return read(attempt + 1);
       }
     };
-    const [[committed], ends] = await Promise.all([read(0), admin.fetchTopicOffsets(topic)]);
+    // One after the other: a retry of the committed offsets never outlives this call (a failed
+    // end-offset read would otherwise end it while retries went on against a disconnected admin).
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await read(0);
     return ends
       .map(({ partition, high, low }) => {
         const offset = Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1);
