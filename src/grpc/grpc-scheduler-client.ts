@@ -122,16 +122,14 @@ export class GrpcSchedulerClient implements SchedulerClient {
     return this.call(options, (o) => this.rpc.updateJob(id, checked, o)) as Promise<Job<P>>;
   }
 
-  async triggerJob(jobId: string, options?: CallOptions): Promise<JobExecution> {
-    const id = validateJobId(jobId);
+  triggerJob(jobId: string, options?: CallOptions): Promise<JobExecution> {
     // One request id per call, reused by its retries: a retry never starts a second execution.
     const requestId = randomUUID();
-    return this.call(options, (o) => this.rpc.triggerJob(id, requestId, o));
+    return this.byId(jobId, options, (id, o) => this.rpc.triggerJob(id, requestId, o));
   }
 
-  async deleteJob(jobId: string, options?: CallOptions): Promise<void> {
-    const id = validateJobId(jobId);
-    await this.call(options, (o) => this.rpc.deleteJob(id, o));
+  deleteJob(jobId: string, options?: CallOptions): Promise<void> {
+    return this.byId(jobId, options, (id, o) => this.rpc.deleteJob(id, o));
   }
 
   async getUpcomingFires(jobId: string, count?: number, options?: CallOptions): Promise<Date[]> {

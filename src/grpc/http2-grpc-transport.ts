@@ -402,14 +402,14 @@ function exchange<I extends DescMessage, O extends DescMessage>(
 ): Promise<UnaryResponse<I, O>> {
   const deadlineAt = call.deadlineAt === Infinity ? undefined : call.deadlineAt;
   // The transport's own request hears of aborts from its call directly. A request an
-  // interceptor replaced brings its own signal and headers; a copy (`{ ...req }`) lacks the
-  // getters of the original, so those come from the original.
+  // interceptor replaced or copied brings its own signal and headers (a copy has them because
+  // the original was materialized whenever interceptors may copy).
   const own = req === original;
-  const signal = own ? undefined : (req.signal ?? original.signal);
+  const signal = own ? undefined : req.signal;
   const aborted = own ? call.aborted() : signal!.aborted ? ConnectError.from(signal!.reason, Code.Canceled) : undefined;
   if (aborted !== undefined) return Promise.reject(aborted);
   const body = envelope(toBinary(req.method.input, req.message));
-  const nodeHeaders = own ? original.nodeHeaders() : toNodeHeaders(req.header ?? original.header);
+  const nodeHeaders = own ? original.nodeHeaders() : toNodeHeaders(req.header);
   return new Promise<UnaryResponse<I, O>>((resolve, reject) => {
     let stream: http2.ClientHttp2Stream | undefined;
     let settled = false;
